@@ -1,0 +1,1 @@
+"""certis_scraper: a complete, current SQLite copy of the CSA-IoT Matter certified-products database."""

@@ -1,0 +1,80 @@
+# Scrapy settings for certis_scraper: only what differs from Scrapy's defaults, each with why.
+# https://docs.scrapy.org/en/latest/topics/settings.html
+# Every CERTIS_* setting can also be given as an environment variable of the same name.
+
+import os
+
+from certis_scraper.site import LIVE_LISTING_URL
+
+BOT_NAME = "certis_scraper"
+SPIDER_MODULES = ["certis_scraper.spiders"]
+NEWSPIDER_MODULE = "certis_scraper.spiders"
+# Project commands: status, analyze, export, simsite, demo, and a `crawl` that exits non-zero
+# when the run failed (site unreachable, blocked, database unusable).
+COMMANDS_MODULE = "certis_scraper.commands"
+
+# --- What to crawl and where to keep it -------------------------------------------------------
+# The filtered listing (Matter end products, newest first). Tests point it at the simulator.
+CERTIS_LISTING_URL = os.environ.get("CERTIS_LISTING_URL", LIVE_LISTING_URL)
+# The SQLite database; under scrapyd give an absolute path (scrapyd's working directory moves).
+CERTIS_DB = os.environ.get("CERTIS_DB", "certis.db")
+# At most this many listing pages per run (0 = no limit); the analyzer's priority order decides.
+CERTIS_MAX_PAGES = int(os.environ.get("CERTIS_MAX_PAGES", "0"))
+# Fetch detail pages of products that have none yet (and all of them with mode=full).
+CERTIS_DETAILS = os.environ.get("CERTIS_DETAILS", "1").lower() not in ("0", "false", "no", "off")
+# JSON-lines progress events (stage_started, page_completed, ..., finished); empty = none.
+CERTIS_PROGRESS_FILE = os.environ.get("CERTIS_PROGRESS_FILE", "")
+# Seconds between progress log lines.
+CERTIS_PROGRESS_INTERVAL = 10.0
+# A listing page showing fewer cards than expected is requested again up to this many times.
+CERTIS_INCOMPLETE_RETRIES = 3
+# Pages and details still failing when the spider goes idle get this many retry rounds, each
+# after a capped exponential backoff (base * 2**round, at most max seconds).
+CERTIS_RETRY_ROUNDS = 3
+CERTIS_RETRY_BACKOFF_BASE = 5.0
+CERTIS_RETRY_BACKOFF_MAX = 60.0
+# Longest Retry-After (seconds) honoured on 429/503; longer values are capped to it.
+CERTIS_RETRY_AFTER_MAX = 120.0
+# Items written per database transaction; also flushed when the spider is idle and on close.
+CERTIS_BATCH_SIZE = 200
+
+# --- Politeness towards the live site (tests and benchmarks override these) --------------------
+USER_AGENT = "certis_scraper/0.1 (+https://github.com/certis-scraper; Matter certified-products mirror)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+# Listing and detail pages are ~50-150 kB; anything near this is not a page of this site.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# --- Retries: 408/429/5xx are worth retrying, 401/403/404 are not (SITE.md) --------------------
+RETRY_ENABLED = True
+RETRY_TIMES = 5
+RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
+
+# --- Components ---------------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # Waits out Retry-After on 429/503 before Scrapy's RetryMiddleware (550) re-queues the request.
+    "certis_scraper.middlewares.RetryAfterMiddleware": 560,
+}
+ITEM_PIPELINES = {
+    "certis_scraper.pipelines.ValidationPipeline": 100,
+    "certis_scraper.pipelines.MergeByUrlPipeline": 200,
+    "certis_scraper.pipelines.StorePipeline": 300,
+}
+EXTENSIONS = {
+    "certis_scraper.extensions.CrawlProgress": 500,
+}
+
+# Feeds (`-O products.json`): UTF-8, stable column order.
+FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORT_FIELDS = None
+LOG_LEVEL = os.environ.get("CERTIS_LOG_LEVEL", "INFO")
