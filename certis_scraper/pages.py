@@ -543,7 +543,10 @@ def _detail_pairs(sel: Selector, skip: set[Any]) -> Iterator[_Pair]:
         if pair:
             yield pair
     # 3. table rows, and definition lists
-    for row in sel.css("table.product-certificates-table tr"):
+    for row in sel.xpath(
+        "//table[contains(concat(' ', normalize-space(@class), ' '),"
+        " ' product-certificates-table ')]//tr[not(ancestor::thead)]"
+    ):
         cells = row.xpath("./td|./th")
         if len(cells) >= 2:
             pair = _pair_from_nodes(cells[0], cells[1])
