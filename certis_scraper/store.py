@@ -1,0 +1,670 @@
+"""The SQLite store (sqlite-utils): schema, batched upserts, and the reads the analyzer needs.
+
+Every SQL statement of the project lives in this module. Rules kept here (DESIGN.md):
+- every write is one transaction per call (`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on error);
+- a stored value is never replaced by a missing one (None); a value that really changed is
+  replaced and the change recorded in `product_changes` (filling a value that was missing is not
+  a change and is not recorded);
+- two live products never hold the same position (enforced by a unique partial index): a product
+  moving into an occupied position clears the previous occupant's position;
+- removed products are marked (`removed_at`), never deleted; seeing one again clears the mark.
+
+Batches cost a constant number of statements: the existing rows of a batch are loaded with one
+`SELECT ... WHERE url IN (SELECT value FROM json_each(?))`, the writes go through `executemany`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from certis_scraper.items import DETAIL_FIELDS, PRODUCT_FIELDS
+from certis_scraper.positions import PAGE_SIZE, SiteStatus
+
+SCHEMA_VERSION = 1
+
+# Fields of product_details stored as JSON text, and as 0/1.
+LIST_FIELDS = frozenset({"transport_interface", "primary_device_type_id", "application_categories"})
+BOOL_FIELDS = frozenset({"tis_trp_tested"})
+# Product fields whose changes are recorded (positions move all the time: not recorded).
+PRODUCT_TRACKED = ("manufacturer", "model", "certificate_id")
+DETAIL_COLUMNS: tuple[str, ...] = tuple(f for f in DETAIL_FIELDS if f != "url")
+
+# The view shows products columns first; detail columns that repeat one get a `detail_` prefix.
+_DETAIL_VIEW_COLUMNS = ", ".join(
+    f"d.{c} AS detail_{c}" if c in ("model", "manufacturer", "certificate_id") else f"d.{c}"
+    for c in DETAIL_COLUMNS
+)
+
+_SCHEMA_V1 = f"""
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT
+);
+CREATE TABLE IF NOT EXISTS products (
+    url TEXT PRIMARY KEY,
+    manufacturer TEXT,
+    model TEXT,
+    certificate_id TEXT,
+    page_id INTEGER,
+    index_in_page INTEGER,
+    first_seen_at TEXT,
+    last_seen_at TEXT,
+    removed_at TEXT
+);
+CREATE TABLE IF NOT EXISTS product_details (
+    url TEXT PRIMARY KEY REFERENCES products(url),
+    model TEXT,
+    manufacturer TEXT,
+    vid INTEGER,
+    pid INTEGER,
+    device_type TEXT,
+    certificate_id TEXT,
+    certification_date TEXT,
+    family_id TEXT,
+    family_sku TEXT,
+    family_variant_sku TEXT,
+    firmware_version TEXT,
+    hardware_version TEXT,
+    software_version TEXT,
+    specification_version TEXT,
+    transport_interface TEXT,
+    primary_device_type_id TEXT,
+    application_categories TEXT,
+    tis_trp_tested INTEGER,
+    compliance_document_url TEXT,
+    fetched_at TEXT
+);
+CREATE TABLE IF NOT EXISTS crawl_runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT,
+    finished_at TEXT,
+    finish_reason TEXT,
+    site_total_pages INTEGER,
+    site_last_page_count INTEGER,
+    site_total_products INTEGER,
+    stats TEXT,
+    mode TEXT,
+    args TEXT
+);
+CREATE TABLE IF NOT EXISTS product_changes (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL,
+    run_id INTEGER REFERENCES crawl_runs(id),
+    field TEXT NOT NULL,
+    old_value,
+    new_value,
+    changed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vendors (
+    vid INTEGER PRIMARY KEY,
+    company_names TEXT,
+    product_count INTEGER
+);
+-- Two live products never share a position (and the analyzer's covering index).
+CREATE UNIQUE INDEX IF NOT EXISTS idx_products_position
+    ON products(page_id, index_in_page) WHERE removed_at IS NULL AND page_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS idx_products_manufacturer ON products(manufacturer);
+CREATE INDEX IF NOT EXISTS idx_products_certificate_id ON products(certificate_id);
+CREATE INDEX IF NOT EXISTS idx_details_vid_pid ON product_details(vid, pid);
+CREATE INDEX IF NOT EXISTS idx_details_certificate_id ON product_details(certificate_id);
+CREATE INDEX IF NOT EXISTS idx_details_certification_date ON product_details(certification_date);
+CREATE INDEX IF NOT EXISTS idx_details_manufacturer ON product_details(manufacturer);
+CREATE INDEX IF NOT EXISTS idx_changes_url ON product_changes(url);
+CREATE VIEW IF NOT EXISTS matter_products AS
+    SELECT p.url, p.manufacturer, p.model, p.certificate_id, p.page_id, p.index_in_page,
+           p.first_seen_at, p.last_seen_at, p.removed_at,
+           {_DETAIL_VIEW_COLUMNS}, d.fetched_at
+    FROM products p LEFT JOIN product_details d ON d.url = p.url;
+"""
+
+# Migrations: version -> script taking the schema from version - 1 to version.
+_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message is one line meant for users."""
+
+
+class StoreBusy(StoreError):
+    """Another writer holds the database: nothing was written, try again later."""
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _describe(path: Path, exc: sqlite3.Error) -> str:
+    text = str(exc)
+    lowered = text.lower()
+    if "not a database" in lowered or "malformed" in lowered:
+        return f"cannot open database {path}: file is not a database"
+    if "locked" in lowered or "busy" in lowered:
+        return f"cannot open database {path}: it is locked by another writer"
+    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+        if not path.parent.exists():
+            return f"cannot open database {path}: directory {path.parent} does not exist"
+        return f"cannot open database {path}: it cannot be written ({text})"
+    return f"cannot open database {path}: {text}"
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def _json_list(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # already stored form, or a single value given as text
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            decoded = [value]
+        value = decoded if isinstance(decoded, list) else [decoded]
+    return json.dumps(list(value), ensure_ascii=False)
+
+
+def _detail_value(field: str, value: Any) -> Any:
+    """A detail field in its stored form (JSON text for lists, ISO text for dates, 0/1)."""
+    if value is None:
+        return None
+    if field in LIST_FIELDS:
+        return _json_list(value)
+    if field in BOOL_FIELDS:
+        return int(bool(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _decode_detail(row: dict[str, Any]) -> dict[str, Any]:
+    for field in LIST_FIELDS:
+        if row.get(field) is not None:
+            row[field] = json.loads(row[field])
+    for field in BOOL_FIELDS:
+        if row.get(field) is not None:
+            row[field] = bool(row[field])
+    return row
+
+
+def _merge_batch(items: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Items of one batch by URL, in order; a later item's values win unless they are None."""
+    merged: dict[str, dict[str, Any]] = {}
+    for item in items:
+        url = item.get("url")
+        if not url:
+            raise ValueError(f"item without url: {dict(item)!r}")
+        current = merged.setdefault(str(url), {})
+        for key, value in item.items():
+            if value is not None or key not in current:
+                current[key] = value
+    return merged
+
+
+class Store:
+    """The project's SQLite database. Open with `Store.open(path)`."""
+
+    def __init__(self, db: sqlite_utils.Database, path: Path, readonly: bool = False) -> None:
+        self.db = db
+        self.path = path
+        self.readonly = readonly
+
+    # ---------------------------------------------------------------------------------------
+    # Opening, schema
+
+    @classmethod
+    def open(cls, path: str | Path, busy_timeout: float = 10.0, readonly: bool = False) -> Store:
+        """Open (and create or migrate) the database at `path`; parent directories must exist.
+
+        `readonly=True` never creates nor migrates: a missing file or a file without this
+        project's schema is an error. Raises StoreError with a one-line message.
+        """
+        path = Path(path)
+        if readonly and not path.is_file():
+            raise StoreError(f"cannot open database {path}: no such file")
+        if not readonly and not path.parent.is_dir():
+            raise StoreError(f"cannot open database {path}: directory {path.parent} does not exist")
+        if path.is_dir():
+            raise StoreError(f"cannot open database {path}: it is a directory")
+        try:
+            if readonly:
+                conn = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?mode=ro",
+                    uri=True,
+                    timeout=busy_timeout,
+                    isolation_level=None,
+                )
+            else:
+                conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(_describe(path, exc)) from None
+        store = cls(sqlite_utils.Database(conn), path, readonly)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if readonly:
+                store._check_readable(version)
+            else:
+                store._setup(version)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(_describe(path, exc)) from None
+        except StoreError:
+            conn.close()
+            raise
+        return store
+
+    def _check_readable(self, version: int) -> None:
+        tables = set(self.db.table_names())
+        if version == 0 or not {"products", "product_details", "crawl_runs"} <= tables:
+            raise StoreError(f"cannot open database {self.path}: not a certis_scraper database")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"cannot open database {self.path}: schema version {version} is newer than this "
+                f"program's ({SCHEMA_VERSION})"
+            )
+
+    def _setup(self, version: int) -> None:
+        conn = self.db.conn
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"cannot open database {self.path}: schema version {version} is newer than this "
+                f"program's ({SCHEMA_VERSION})"
+            )
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        # A write probe even when the schema is current: an unwritable or locked file fails here,
+        # with a clear message, instead of at the first batch.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _split_script(_MIGRATIONS[target]):
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        if not self.db["products_fts"].exists():
+            # sqlite-utils' FTS5 table with triggers keeping it in step with products.
+            self.db.table("products").enable_fts(["model", "manufacturer"], create_triggers=True)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; busy -> StoreBusy, other errors -> StoreError, rolled back."""
+        conn = self.db.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            if _is_busy(exc):
+                raise StoreBusy(f"database {self.path} is locked by another writer") from exc
+            raise StoreError(f"database {self.path} cannot be written: {exc}") from exc
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                if _is_busy(exc):
+                    raise StoreBusy(f"database {self.path} is locked by another writer") from exc
+                raise StoreError(f"database {self.path}: {exc}") from exc
+            raise
+
+    # ---------------------------------------------------------------------------------------
+    # Runs
+
+    def start_run(self, mode: str, args: Mapping[str, Any]) -> int:
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO crawl_runs(started_at, mode, args) VALUES (?, ?, ?)",
+                (utc_now(), mode, json.dumps(dict(args), default=str, sort_keys=True)),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def finish_run(
+        self,
+        run_id: int,
+        finish_reason: str,
+        status: SiteStatus | None,
+        stats: Mapping[str, Any],
+    ) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE crawl_runs SET finished_at = ?, finish_reason = ?,"
+                " site_total_pages = coalesce(?, site_total_pages),"
+                " site_last_page_count = coalesce(?, site_last_page_count),"
+                " site_total_products = coalesce(?, site_total_products), stats = ?"
+                " WHERE id = ?",
+                (
+                    utc_now(),
+                    finish_reason,
+                    status.total_pages if status else None,
+                    status.last_page_count if status else None,
+                    status.total if status else None,
+                    json.dumps(dict(stats), default=str, sort_keys=True),
+                    run_id,
+                ),
+            )
+
+    # ---------------------------------------------------------------------------------------
+    # Upserts
+
+    def _existing(
+        self, conn: sqlite3.Connection, table: str, columns: Sequence[str], urls: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        cursor = conn.execute(
+            f"SELECT url, {', '.join(columns)} FROM {table}"
+            " WHERE url IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(urls)),),
+        )
+        names = ["url", *columns]
+        return {row[0]: dict(zip(names, row, strict=True)) for row in cursor}
+
+    def upsert_products(self, items: Sequence[Mapping[str, Any]], run_id: int | None) -> int:
+        """Insert or update listing cards (keys: ProductItem fields); returns rows written."""
+        if not items:
+            return 0
+        batch = _merge_batch(items)
+        columns = [f for f in PRODUCT_FIELDS if f != "url"]
+        now = utc_now()
+        with self._transaction() as conn:
+            existing = self._existing(
+                conn,
+                "products",
+                [*columns, "first_seen_at", "removed_at"],
+                list(batch),
+            )
+            rows: dict[str, dict[str, Any]] = {}
+            changes: list[tuple[Any, ...]] = []
+            for url, item in batch.items():
+                old = existing.get(url)
+                row: dict[str, Any] = {"url": url}
+                for field in PRODUCT_TRACKED:
+                    new_value = item.get(field)
+                    old_value = old[field] if old else None
+                    if new_value is None:
+                        row[field] = old_value
+                    else:
+                        row[field] = new_value
+                        if old_value is not None and old_value != new_value:
+                            changes.append((url, run_id, field, old_value, new_value, now))
+                page_id, index = item.get("page_id"), item.get("index_in_page")
+                if page_id is not None and index is not None:
+                    row["page_id"], row["index_in_page"] = int(page_id), int(index)
+                elif old and old["removed_at"] is None:
+                    row["page_id"], row["index_in_page"] = old["page_id"], old["index_in_page"]
+                else:
+                    row["page_id"] = row["index_in_page"] = None
+                row["first_seen_at"] = old["first_seen_at"] if old else now
+                row["last_seen_at"] = now
+                row["removed_at"] = None
+                if old and old["removed_at"] is not None:
+                    changes.append((url, run_id, "removed_at", old["removed_at"], None, now))
+                rows[url] = row
+            claimed = self._resolve_positions(batch, rows)
+            if claimed:
+                # Clear every live occupant of a claimed position (batch rows included: their
+                # final position is written right after), so no write ever collides.
+                conn.execute(
+                    "UPDATE products SET page_id = NULL, index_in_page = NULL"
+                    " WHERE rowid IN (SELECT p.rowid FROM json_each(?) AS j"
+                    " JOIN products AS p ON p.page_id = json_extract(j.value, '$[0]')"
+                    " AND p.index_in_page = json_extract(j.value, '$[1]')"
+                    " WHERE p.removed_at IS NULL)",
+                    (json.dumps(sorted(claimed)),),
+                )
+            names = ["url", *columns, "first_seen_at", "last_seen_at", "removed_at"]
+            conn.executemany(
+                f"INSERT INTO products({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+                " ON CONFLICT(url) DO UPDATE SET "
+                + ", ".join(f"{n} = excluded.{n}" for n in names[1:]),
+                [tuple(row[n] for n in names) for row in rows.values()],
+            )
+            if changes:
+                self._log_changes(conn, changes)
+        return len(rows)
+
+    @staticmethod
+    def _resolve_positions(
+        batch: Mapping[str, Mapping[str, Any]], rows: Mapping[str, dict[str, Any]]
+    ) -> set[tuple[int, int]]:
+        """Give each position to one row of the batch (the last item that claimed it); rows that
+        kept an old position now claimed by another lose it. Returns the claimed positions."""
+        winner: dict[tuple[int, int], str] = {}
+        for url, item in batch.items():
+            if item.get("page_id") is not None and item.get("index_in_page") is not None:
+                winner[(int(item["page_id"]), int(item["index_in_page"]))] = url
+        for url, row in rows.items():
+            if row["page_id"] is None:
+                continue
+            owner = winner.get((row["page_id"], row["index_in_page"]))
+            if owner is not None and owner != url:
+                row["page_id"] = row["index_in_page"] = None
+        return set(winner)
+
+    @staticmethod
+    def _log_changes(conn: sqlite3.Connection, changes: Sequence[tuple[Any, ...]]) -> None:
+        conn.executemany(
+            "INSERT INTO product_changes(url, run_id, field, old_value, new_value, changed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            changes,
+        )
+
+    def upsert_details(self, items: Sequence[Mapping[str, Any]], run_id: int | None) -> int:
+        """Insert or update detail pages (keys: ProductDetailItem fields, dates as ISO text or
+        dates, lists as lists); returns rows written. Keeps `vendors` up to date."""
+        if not items:
+            return 0
+        batch = _merge_batch(items)
+        now = utc_now()
+        with self._transaction() as conn:
+            existing = self._existing(conn, "product_details", DETAIL_COLUMNS, list(batch))
+            rows: list[tuple[Any, ...]] = []
+            changes: list[tuple[Any, ...]] = []
+            vids: set[int] = set()
+            for url, item in batch.items():
+                old = existing.get(url)
+                values: list[Any] = [url]
+                for field in DETAIL_COLUMNS:
+                    new_value = _detail_value(field, item.get(field))
+                    old_value = old[field] if old else None
+                    if new_value is None:
+                        values.append(old_value)
+                        continue
+                    values.append(new_value)
+                    if old_value is not None and old_value != new_value:
+                        changes.append((url, run_id, field, old_value, new_value, now))
+                        if field == "vid":
+                            vids.add(old_value)
+                values.append(now)
+                rows.append(tuple(values))
+                vid = values[1 + DETAIL_COLUMNS.index("vid")]
+                if vid is not None:
+                    vids.add(vid)
+            # A detail page may be stored before its card: keep products.url a valid parent.
+            conn.executemany(
+                "INSERT INTO products(url, first_seen_at, last_seen_at) VALUES (?, ?, ?)"
+                " ON CONFLICT(url) DO NOTHING",
+                [(url, now, now) for url in batch],
+            )
+            names = ["url", *DETAIL_COLUMNS, "fetched_at"]
+            conn.executemany(
+                f"INSERT INTO product_details({', '.join(names)})"
+                f" VALUES ({', '.join('?' * len(names))})"
+                " ON CONFLICT(url) DO UPDATE SET "
+                + ", ".join(f"{n} = excluded.{n}" for n in names[1:]),
+                rows,
+            )
+            if changes:
+                self._log_changes(conn, changes)
+            if vids:
+                self._refresh_vendors(conn, vids)
+        return len(rows)
+
+    @staticmethod
+    def _refresh_vendors(conn: sqlite3.Connection, vids: Collection[int]) -> None:
+        vid_json = json.dumps(sorted(vids))
+        conn.execute(
+            "DELETE FROM vendors WHERE vid IN (SELECT value FROM json_each(?))", (vid_json,)
+        )
+        conn.execute(
+            "INSERT INTO vendors(vid, company_names, product_count)"
+            " SELECT vid, (SELECT json_group_array(manufacturer) FROM"
+            "   (SELECT DISTINCT d2.manufacturer FROM product_details d2"
+            "    WHERE d2.vid = d.vid AND d2.manufacturer IS NOT NULL ORDER BY 1)),"
+            " count(*) FROM product_details d"
+            " WHERE vid IN (SELECT value FROM json_each(?)) GROUP BY vid",
+            (vid_json,),
+        )
+
+    def mark_removed(self, seen_urls: Collection[str], run_id: int | None) -> list[str]:
+        """Mark live products not in `seen_urls` removed (their positions cleared); returns them.
+
+        Only meaningful after a walk of every listing page (mode=full)."""
+        now = utc_now()
+        seen = json.dumps(sorted(set(seen_urls)))
+        with self._transaction() as conn:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS _seen(url TEXT PRIMARY KEY)")
+            conn.execute("DELETE FROM temp._seen")
+            conn.execute(
+                "INSERT OR IGNORE INTO temp._seen(url) SELECT value FROM json_each(?)", (seen,)
+            )
+            removed = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT url FROM products WHERE removed_at IS NULL"
+                    " AND url NOT IN (SELECT url FROM temp._seen) ORDER BY url"
+                )
+            ]
+            if removed:
+                conn.execute(
+                    "UPDATE products SET removed_at = ?, page_id = NULL, index_in_page = NULL"
+                    " WHERE removed_at IS NULL AND url NOT IN (SELECT url FROM temp._seen)",
+                    (now,),
+                )
+                self._log_changes(
+                    conn, [(url, run_id, "removed_at", None, now, now) for url in removed]
+                )
+            conn.execute("DELETE FROM temp._seen")
+        return removed
+
+    # ---------------------------------------------------------------------------------------
+    # Reads
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        try:
+            return self.db.conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            if _is_busy(exc):
+                raise StoreBusy(f"database {self.path} is locked by another writer") from exc
+            raise StoreError(f"database {self.path}: {exc}") from exc
+
+    def known_positions(self) -> dict[str, int]:
+        """url -> rank from the oldest (page_id * 12 + index_in_page) of live positioned
+        products."""
+        return dict(
+            self._read(
+                f"SELECT url, page_id * {PAGE_SIZE} + index_in_page FROM products"
+                " WHERE removed_at IS NULL AND page_id IS NOT NULL"
+            ).fetchall()
+        )
+
+    def urls_without_details(self) -> list[str]:
+        """Live products with no product_details row, newest position first."""
+        return [
+            row[0]
+            for row in self._read(
+                "SELECT p.url FROM products AS p WHERE p.removed_at IS NULL"
+                " AND NOT EXISTS (SELECT 1 FROM product_details AS d WHERE d.url = p.url)"
+                " ORDER BY p.page_id DESC NULLS LAST, p.index_in_page DESC, p.url"
+            )
+        ]
+
+    def position_summary(self) -> list[tuple[int, int, int, int]]:
+        """Per page_id of live positioned products: (page_id, rows, distinct indices, bitmask of
+        the indices held). One GROUP BY over the position index."""
+        return self._read(
+            "SELECT page_id, count(*), count(DISTINCT index_in_page),"
+            " coalesce(sum(DISTINCT CASE WHEN index_in_page BETWEEN 0 AND 62"
+            " THEN 1 << index_in_page END), 0)"
+            " FROM products WHERE removed_at IS NULL AND page_id IS NOT NULL"
+            " GROUP BY page_id ORDER BY page_id"
+        ).fetchall()
+
+    def counts(self) -> dict[str, int]:
+        row = self._read(
+            "SELECT count(*),"
+            " count(*) FILTER (WHERE removed_at IS NULL),"
+            " count(*) FILTER (WHERE removed_at IS NOT NULL),"
+            " count(*) FILTER (WHERE removed_at IS NULL AND page_id IS NULL),"
+            " (SELECT count(*) FROM product_details),"
+            " (SELECT count(*) FROM crawl_runs)"
+            " FROM products"
+        ).fetchone()
+        keys = ("products", "live", "removed", "live_unpositioned", "with_details", "runs")
+        return dict(zip(keys, (int(v or 0) for v in row), strict=True))
+
+    def last_run(self) -> dict[str, Any] | None:
+        cursor = self._read("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        run = dict(zip([c[0] for c in cursor.description], row, strict=True))
+        for key in ("stats", "args"):
+            if run.get(key) is not None:
+                run[key] = json.loads(run[key])
+        return run
+
+    def product(self, url: str) -> dict[str, Any] | None:
+        """One products row (tests, commands)."""
+        cursor = self._read("SELECT * FROM products WHERE url = ?", (url,))
+        row = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
+
+    def details(self, url: str) -> dict[str, Any] | None:
+        """One product_details row, lists and booleans decoded."""
+        cursor = self._read("SELECT * FROM product_details WHERE url = ?", (url,))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return _decode_detail(dict(zip([c[0] for c in cursor.description], row, strict=True)))
+
+    def changes(self, url: str | None = None) -> list[dict[str, Any]]:
+        """product_changes rows, oldest first (all, or one product's)."""
+        sql = "SELECT url, run_id, field, old_value, new_value, changed_at FROM product_changes"
+        cursor = self._read(
+            sql + (" WHERE url = ?" if url else "") + " ORDER BY id", (url,) if url else ()
+        )
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def _split_script(script: str) -> list[str]:
+    """Statements of a schema script (no semicolons inside statements in our DDL)."""
+    return [s.strip() for s in script.split(";") if s.strip()]
