@@ -105,7 +105,7 @@ def _selector(text: str) -> Selector | None:
     if not isinstance(text, str):
         return None
     try:
-        return Selector(text=_CONTROL.sub("", text) or "<html></html>")
+        return Selector(text=_CONTROL.sub("", text) or "<html></html>", type="html")
     except Exception:  # lxml can still refuse some input: a page we cannot read is no page
         return None
 
@@ -398,19 +398,24 @@ def _yes_no(value: str | None) -> bool | None:
 
 
 def _url_value(value: str | None, hrefs: list[str], page_url: str) -> str | None:
-    candidates = [h.strip() for h in hrefs] + ([value.strip()] if value else [])
+    """The first http(s) link href of a value, else a URL written in its text."""
+    candidates = [h.strip() for h in hrefs]
+    text = _clean(value) or ""
+    if re.fullmatch(r"/\S+", text):
+        candidates.append(text)
+    candidates += re.findall(r"(?:https?://|www\.)[^\s<>\"']+", text, re.IGNORECASE)
     for candidate in candidates:
         if not candidate or candidate.startswith("#"):
             continue
         if candidate.lower().startswith("www."):
             candidate = "https://" + candidate
-        if candidate in hrefs or re.match(r"(https?://|/)\S+$", candidate, re.IGNORECASE):
-            try:
-                url = urljoin(page_url, candidate)
-            except ValueError:
-                continue
-            if urlsplit(url).scheme in ("http", "https") and " " not in url:
-                return url
+        try:
+            url = urljoin(page_url, candidate)
+            parts = urlsplit(url)
+        except ValueError:
+            continue
+        if parts.scheme in ("http", "https") and parts.netloc and not re.search(r"\s", url):
+            return url
     return None
 
 

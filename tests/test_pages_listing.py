@@ -138,6 +138,8 @@ def test_blocked_page_is_not_a_listing() -> None:
         "\x00\xff\xfe\x01garbage\x00<div",
         "<div class='post-feed'",
         "not html at all",
+        "{}",
+        '{"post-feed": [1, 2]}',
         "<?xml version='1.0' encoding='utf-8'?><a/>",
         "\ufeff<html><body>\x0c</body></html>",
     ],

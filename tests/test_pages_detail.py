@@ -1,0 +1,423 @@
+"""parse_detail and its normalisers on hand-written detail pages modelled on SITE.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from certis_scraper.items import ProductDetailItem
+from certis_scraper.pages import (
+    detail_unknown_labels,
+    field_for_label,
+    normalise_date,
+    normalise_hex_id,
+    parse_detail,
+    split_transports,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+URL = "https://csa-iot.org/csa_product/wi-fi-plug-27/"
+
+
+def load(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def roundtrip(result: dict[str, Any]) -> dict[str, Any]:
+    """What the pipeline stores: the result must validate and survive unchanged."""
+    return ProductDetailItem(**result).model_dump(mode="json", exclude_none=True)
+
+
+def li_items(*pairs: tuple[str, str]) -> str:
+    rows = "".join(
+        f'<li class="item"><span class="label">{label}</span> <span class="value">{value}</span>'
+        "</li>"
+        for label, value in pairs
+    )
+    return (
+        '<html><body><h1 class="entry-title">M</h1><div class="entry-product-details"><div><ul>'
+        f"{rows}</ul></div></div></body></html>"
+    )
+
+
+# -- the three shapes -------------------------------------------------------------------------
+
+
+def test_li_item_shape_every_field() -> None:
+    result = parse_detail(load("detail_items.html"), URL)
+    assert result == {
+        "url": URL,
+        "model": "Wi-Fi plug & energy <meter> \u2013 EU",
+        "manufacturer": "Tuya Global Inc.",
+        "vid": 0x1552,
+        "pid": 0x0D02,
+        "device_type": "On/Off Plug-in Unit",  # the label wins over h6.entry-category
+        "primary_device_type_id": [0x010A],
+        "certificate_id": "CSA2542CMAT45950-24",
+        "certification_date": "2025-06-27",
+        "family_id": "FAM226196",
+        "family_sku": "TY-PLUG-EU",
+        "family_variant_sku": "TY-PLUG-EU-16A",
+        "firmware_version": "TPN248E_V248.003.088.000",
+        "hardware_version": "M0G",
+        "software_version": "1.0.3",
+        "specification_version": "1.1",
+        "transport_interface": ["Wi-Fi", "Bluetooth"],
+        "tis_trp_tested": False,
+        "compliance_document_url": (
+            "https://csa-iot.org/wp-content/uploads/2025/06/CSA2542CMAT45950-24.pdf"
+        ),
+        "application_categories": ["Smart Plugs & Outlets", "Energy Management"],
+    }
+    assert roundtrip(result) == result
+    assert detail_unknown_labels(load("detail_items.html"), URL) == []
+
+
+def test_plain_li_shape_with_variants_missing_and_unknown_labels() -> None:
+    text = load("detail_plain_li.html")
+    result = parse_detail(text, URL)
+    assert result == {
+        "url": URL,
+        "model": 'Lampe connectée 中文 "Deluxe"',
+        "manufacturer": "Schneider Électric",  # from the Company label (no p.entry-company)
+        "vid": 0x1552,  # bare digits read as hex
+        "pid": 0x8001,
+        "device_type": "Dimmable Light",
+        "primary_device_type_id": [0x0101, 0x0100, 0x010C],
+        "certificate_id": "CSA23077MAT41077-24",
+        "certification_date": "2024-02-29",
+        "family_id": "FAM-9 & co",
+        "firmware_version": "2.4.1 \u2013 build 7",
+        "specification_version": "1.3",
+        "transport_interface": ["Thread", "Bluetooth", "Ethernet"],
+        "tis_trp_tested": True,
+        "compliance_document_url": "https://csa-iot.org/wp-content/uploads/doc-41077.pdf",
+        "application_categories": ["Lighting", "Vendor ID: should not be a label"],
+    }
+    # n/a, an em dash and a hyphen are missing values, not text
+    for absent in ("family_variant_sku", "family_sku", "hardware_version", "software_version"):
+        assert absent not in result
+    assert roundtrip(result) == result
+    assert detail_unknown_labels(text, URL) == ["Warranty", "Colour temperature", "Notes"]
+
+
+def test_table_shape_garbage_and_placeholders() -> None:
+    text = load("detail_table.html")
+    result = parse_detail(text, URL)
+    assert result == {
+        "url": URL,
+        "model": "Thermostat T6",
+        "manufacturer": "Resideo Technologies, Inc.",
+        "vid": 0x10D2,
+        "certificate_id": "CSA24001MAT42001-24",
+        "certification_date": "2024-06-03",
+        "specification_version": "1.2",
+        "transport_interface": ["Wi-Fi"],
+        "hardware_version": '=HYPERLINK("http://x")',  # formula-looking text kept as text
+        "device_type": "Thermostat",  # from h6.entry-category, no label
+    }
+    # pid "garbage", firmware N/A, software none, TIS "maybe", compliance not a URL: missing
+    assert roundtrip(result) == result
+    assert detail_unknown_labels(text, URL) == ["Marketing Name"]
+
+
+def test_page_without_details_block_gives_titles_only() -> None:
+    result = parse_detail(load("detail_no_details.html"), URL)
+    # nav/footer "Label: value" items are not details
+    assert result == {"url": URL, "model": "Door sensor", "manufacturer": "Aqara"}
+    assert roundtrip(result) == result
+
+
+def test_blocked_page_gives_only_the_url() -> None:
+    assert parse_detail(load("detail_blocked.html"), URL) == {"url": URL}
+
+
+@pytest.mark.parametrize("text", ["", "\x00\xff\xfe junk", "<html", "{}", "<table><tr><td>"])
+def test_garbage_never_raises(text: str) -> None:
+    assert parse_detail(text, URL) == {"url": URL}
+    assert detail_unknown_labels(text, URL) == []
+
+
+def test_truncated_page_keeps_what_it_has() -> None:
+    text = load("detail_items.html")
+    result = parse_detail(text[: text.index("Family ID")], URL)
+    assert result["vid"] == 0x1552
+    assert result["certification_date"] == "2025-06-27"
+    assert "family_id" not in result
+    assert "firmware_version" not in result
+
+
+def test_nothing_is_invented() -> None:
+    result = parse_detail(li_items(("Certified Date", "")), URL)
+    assert result == {"url": URL, "model": "M"}
+
+
+def test_first_usable_value_wins() -> None:
+    result = parse_detail(
+        li_items(
+            ("Vendor ID", "n/a"),
+            ("VID", "0x1234"),
+            ("Vendor ID", "0x5678"),
+            ("Firmware Version", "1.0"),
+            ("Firmware", "2.0"),
+        ),
+        URL,
+    )
+    assert result["vid"] == 0x1234
+    assert result["firmware_version"] == "1.0"
+
+
+def test_title_wins_over_labels() -> None:
+    text = li_items(("Manufacturer", "From label"), ("Model", "Label model"))
+    text = text.replace("<body>", '<body><p class="entry-company">From title</p>')
+    result = parse_detail(text, URL)
+    assert result["manufacturer"] == "From title"
+    assert result["model"] == "M"
+
+
+def test_shapes_mixed_on_one_page() -> None:
+    text = (
+        '<h1 class="entry-title">M</h1><div class="entry-product-details"><div><ul>'
+        '<li class="item"><span class="label">Vendor ID:</span><span class="value">0xFFF1</span>'
+        "</li><li>Product ID: 0x8000</li><li><b>Hardware Version</b>: 2</li></ul></div>"
+        '<table class="product-certificates-table"><tr><th>Certificate ID</th>'
+        "<td>Certificate ID: CSA1</td></tr></table></div>"
+    )
+    result = parse_detail(text, URL)
+    assert result == {
+        "url": URL,
+        "model": "M",
+        "vid": 0xFFF1,
+        "pid": 0x8000,
+        "hardware_version": "2",
+        "certificate_id": "CSA1",
+    }
+
+
+# -- labels -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "field"),
+    [
+        ("Manufacturer", "manufacturer"),
+        ("Company:", "manufacturer"),
+        ("Company Name", "manufacturer"),
+        ("Vendor ID", "vid"),
+        ("VID", "vid"),
+        ("vid:", "vid"),
+        ("Product ID", "pid"),
+        ("PID", "pid"),
+        ("Certificate ID", "certificate_id"),
+        ("Certificate", "certificate_id"),
+        ("Certified Date", "certification_date"),
+        ("Certification Date:", "certification_date"),
+        ("Date Certified", "certification_date"),
+        ("Family ID", "family_id"),
+        ("Family SKU", "family_sku"),
+        ("Family Variant SKU", "family_variant_sku"),
+        ("Variant SKU", "family_variant_sku"),
+        ("Firmware Version", "firmware_version"),
+        ("Firmware", "firmware_version"),
+        ("Hardware Version", "hardware_version"),
+        ("Software Version", "software_version"),
+        ("Specification Version", "specification_version"),
+        ("Spec Version", "specification_version"),
+        ("Transport Interface", "transport_interface"),
+        ("Transport Interfaces", "transport_interface"),
+        ("Primary Device Type ID", "primary_device_type_id"),
+        ("Primary Device Type", "primary_device_type_id"),
+        ("Device Type ID", "primary_device_type_id"),
+        ("Device Type", "device_type"),
+        ("Product Type", "device_type"),
+        ("Category", "device_type"),
+        ("Application Categories", "application_categories"),
+        ("TIS/TRP Tested", "tis_trp_tested"),
+        ("TIS / TRP tested:", "tis_trp_tested"),
+        ("Compliance Document", "compliance_document_url"),
+        ("  COMPLIANCE\u00a0DOCUMENT : ", "compliance_document_url"),
+        ("Warranty", None),
+        ("Statistics", None),
+        ("Individual", None),
+        ("", None),
+        (":", None),
+    ],
+)
+def test_label_variants(label: str, field: str | None) -> None:
+    assert field_for_label(label) == field
+
+
+# -- values -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0x1552", 0x1552),
+        ("0X0d02", 0x0D02),
+        ("0x0000", 0),
+        ("0xFFFF", 0xFFFF),
+        ("0x00001552", 0x1552),
+        (" 0x1552 ", 0x1552),
+        ("0x1552 (5458)", 0x1552),
+        # the rule: bare digits are hex, the site's only notation for Matter ids
+        ("1552", 0x1552),
+        ("0D02", 0x0D02),
+        ("fff1", 0xFFF1),
+        ("10", 0x10),
+        # out of range or garbage: missing
+        ("0x10000", None),
+        ("12345", None),
+        ("0x", None),
+        ("0xGGGG", None),
+        ("-1", None),
+        ("Tuya", None),
+        ("0x1552 or 0x1553", None),
+        ("n/a", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_vid_pid_rule(value: str | None, expected: int | None) -> None:
+    assert normalise_hex_id(value) == expected
+
+
+def test_vid_pid_through_the_page() -> None:
+    result = parse_detail(li_items(("VID", "1552"), ("PID", "0x12345")), URL)
+    assert result["vid"] == 0x1552
+    assert "pid" not in result
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("06/27/2025", "2025-06-27"),
+        ("6/7/2025", "2025-06-07"),
+        ("06-27-2025", "2025-06-27"),
+        ("2025-06-27", "2025-06-27"),
+        ("2025/06/27", "2025-06-27"),
+        ("2025-06-27T10:11:12Z", "2025-06-27"),
+        ("2025-06-27 10:11", "2025-06-27"),
+        ("June 27, 2025", "2025-06-27"),
+        ("Jun 27 2025", "2025-06-27"),
+        ("Sept. 3, 2024", "2024-09-03"),
+        ("27 June 2025", "2025-06-27"),
+        ("02/29/2024", "2024-02-29"),
+        # impossible or unreadable: missing, never a default
+        ("02/29/2025", None),
+        ("13/01/2025", None),
+        ("27/06/2025", None),
+        ("2025-13-01", None),
+        ("00/10/2025", None),
+        ("Smarch 3, 2025", None),
+        ("06/27/25", None),
+        ("yesterday", None),
+        ("N/A", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_dates(value: str | None, expected: str | None) -> None:
+    assert normalise_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Wi-Fi, Bluetooth", ["Wi-Fi", "Bluetooth"]),
+        ("Wi-Fi", ["Wi-Fi"]),
+        ("WiFi/Thread", ["Wi-Fi", "Thread"]),
+        ("thread ; ethernet", ["Thread", "Ethernet"]),
+        ("Thread and BLE", ["Thread", "Bluetooth"]),
+        ("Bluetooth LE, Bluetooth Low Energy", ["Bluetooth"]),
+        ("Wi-Fi & Thread | Ethernet", ["Wi-Fi", "Thread", "Ethernet"]),
+        ("Wi-Fi,, ,Bluetooth,", ["Wi-Fi", "Bluetooth"]),
+        ("Zigbee Bridge, Cellular", ["Zigbee Bridge", "Cellular"]),
+        ("Thread, Thread", ["Thread"]),
+        ("-", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_transport_splitting(value: str | None, expected: list[str] | None) -> None:
+    assert split_transports(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0x010A", [0x010A]),
+        ("0x0100, 0x010C", [0x0100, 0x010C]),
+        ("0x0100,0x010C;0x0101", [0x0100, 0x010C, 0x0101]),
+        ("0x0100 0x010C", [0x0100, 0x010C]),
+        ("010A", [0x010A]),
+        ("0x010A (Extended Color Light)", [0x010A]),
+        ("0x0100, nonsense", [0x0100]),
+        ("0x00010100", [0x10100]),  # device type ids are 32-bit
+        ("nonsense", None),
+        ("n/a", None),
+    ],
+)
+def test_device_type_id_lists(value: str, expected: list[int] | None) -> None:
+    result = parse_detail(li_items(("Primary Device Type ID", value)), URL)
+    assert result.get("primary_device_type_id") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Yes", True),
+        ("no", False),
+        ("TRUE", True),
+        ("false", False),
+        ("Y", True),
+        ("maybe", None),
+        ("", None),
+        ("N/A", None),
+    ],
+)
+def test_tis_trp(value: str, expected: bool | None) -> None:
+    result = parse_detail(li_items(("TIS/TRP Tested", value)), URL)
+    assert result.get("tis_trp_tested") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('<a href="/docs/a.pdf">Download</a>', "https://csa-iot.org/docs/a.pdf"),
+        ('<a href="https://cdn.example.com/a.pdf">PDF</a>', "https://cdn.example.com/a.pdf"),
+        ('<a href="#">x</a> https://csa-iot.org/b.pdf', "https://csa-iot.org/b.pdf"),
+        ("https://csa-iot.org/c.pdf", "https://csa-iot.org/c.pdf"),
+        ("www.example.com/c.pdf", "https://www.example.com/c.pdf"),
+        ('<a href="javascript:alert(1)">x</a>', None),
+        ("Available on request", None),
+        ("n/a", None),
+    ],
+)
+def test_compliance_document_url(value: str, expected: str | None) -> None:
+    result = parse_detail(li_items(("Compliance Document", value)), URL)
+    assert result.get("compliance_document_url") == expected
+
+
+def test_application_categories_as_label_value() -> None:
+    result = parse_detail(li_items(("Application Categories", "Lighting; Switches, Sensors")), URL)
+    assert result["application_categories"] == ["Lighting", "Switches", "Sensors"]
+
+
+def test_entities_and_non_ascii() -> None:
+    result = parse_detail(
+        li_items(
+            ("Manufacturer", "Schneider &Eacute;lectric &amp; Co &lt;SE&gt;"),
+            ("Family ID", "中文&#8211;型号"),
+            ("Firmware Version", "=cmd|' /C calc'!A0"),
+            ("Hardware Version", "&nbsp;A&nbsp;&nbsp;1&nbsp;"),
+        ),
+        URL,
+    )
+    assert result["manufacturer"] == "Schneider Électric & Co <SE>"
+    assert result["family_id"] == "中文\u2013型号"
+    assert result["firmware_version"] == "=cmd|' /C calc'!A0"
+    assert result["hardware_version"] == "A 1"
+    assert roundtrip(result) == result
