@@ -11,7 +11,8 @@ Listing pages (`parse_listing`)
     found in the pagination (hrefs `/page/N/` or `paged=N`, and the texts of the page-number
     elements); a listing with cards and no pagination at all is a single-page site (1); a
     listing with neither cards nor pagination gives None (nothing to tell), as does a page that
-    is not a listing.
+    is not a listing, and so does a truncated page (no closing `</html>`: `complete` is False),
+    whose pagination may be cut short or missing; its cards are still returned.
 
 Detail pages (`parse_detail`)
     Key/value pairs are read from the three shapes seen on the site, in this order, and for each
@@ -130,6 +131,7 @@ class ListingPage:
     canonical_page: int | None = None
     is_listing: bool = False
     offsite_cards: int = 0
+    complete: bool = False  # the text ends the document (`</html>`): not a truncated response
 
 
 def _strip_cert_prefix(value: str | None) -> str | None:
@@ -203,12 +205,16 @@ def _current_page(sel: Selector) -> int | None:
     return None
 
 
+_DOCUMENT_END = re.compile(r"</html\s*>", re.IGNORECASE)
+
+
 def parse_listing(text: str, url: str) -> ListingPage:
     """Cards and pagination of a listing page; a page that is not a listing gives is_listing
     False and no numbers. Never raises."""
     sel = _selector(text)
     if sel is None:
         return ListingPage()
+    complete = bool(_DOCUMENT_END.search(text))
     feed = sel.css("div.post-feed")
     is_listing = bool(feed)
     cards: list[Card] = []
@@ -230,7 +236,7 @@ def parse_listing(text: str, url: str) -> ListingPage:
         )
     current = _current_page(sel) if is_listing else None
     total: int | None = None
-    if is_listing:
+    if is_listing and complete:
         numbers = _pagination_numbers(sel)
         if current is not None:
             numbers.append(current)
@@ -252,6 +258,7 @@ def parse_listing(text: str, url: str) -> ListingPage:
         canonical_page=canonical_page,
         is_listing=is_listing,
         offsite_cards=offsite,
+        complete=complete,
     )
 
 

@@ -421,3 +421,31 @@ def test_entities_and_non_ascii() -> None:
     assert result["firmware_version"] == "=cmd|' /C calc'!A0"
     assert result["hardware_version"] == "A 1"
     assert roundtrip(result) == result
+
+
+def test_categories_heading_inside_the_details_block() -> None:
+    text = (
+        '<h1 class="entry-title">M</h1><div class="entry-product-details"><div><ul>'
+        "<li>Vendor ID: 0x1</li></ul></div><h3>Application  categories:</h3><ul>"
+        "<li>Firmware: not a label here</li><li> Sensors </li><li>n/a</li></ul></div>"
+    )
+    result = parse_detail(text, URL)
+    assert result == {
+        "url": URL,
+        "model": "M",
+        "vid": 1,
+        "application_categories": ["Firmware: not a label here", "Sensors"],
+    }
+    assert detail_unknown_labels(text, URL) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["detail_items.html", "detail_plain_li.html", "detail_table.html", "detail_no_details.html"],
+)
+def test_every_truncation_parses_and_validates(name: str) -> None:
+    text = load(name)
+    for cut in range(0, len(text), 37):
+        result = parse_detail(text[:cut], URL)
+        assert result["url"] == URL
+        ProductDetailItem(**result)

@@ -128,6 +128,7 @@ def test_blocked_page_is_not_a_listing() -> None:
         canonical_page=None,
         is_listing=False,
         offsite_cards=0,
+        complete=True,
     )
 
 
@@ -165,16 +166,41 @@ def test_truncated_listing_keeps_the_cards_it_has() -> None:
         "Wi-Fi plug",
         "Smart Bulb A19 & RGBW <E26> \u2013 Gen 3",
     ]
+    assert not page.complete
     assert page.current_page is None  # the pagination was cut off
+    assert page.total_pages is None  # not 1: a truncated page is not a single-page site
+
+
+def test_truncated_pagination_gives_no_total() -> None:
+    text = load("listing_page1.html")
+    page = parse_listing(text[: text.index("page/482/")], LIVE_LISTING_URL)
+    assert page.current_page == 1
+    assert page.total_pages is None  # the largest number seen so far (3) would be wrong
+    assert len(page.cards) == 4
+
+
+def test_complete_pages() -> None:
+    for name in ("listing_page1.html", "listing_middle.html", "listing_single.html"):
+        assert parse_listing(load(name), LIVE_LISTING_URL).complete
 
 
 def test_card_without_link_is_skipped_and_counted() -> None:
     text = (
         '<div class="post-feed"><article class="type-product"><p class="entry-company">X</p>'
         '</article><article class="type-product"><a href="javascript:void(0)">y</a></article>'
-        '<article class="type-product"><a href="mailto:a@b.c">z</a></article></div>'
+        '<article class="type-product"><a href="mailto:a@b.c">z</a></article></div></html>'
     )
     page = parse_listing(text, LIVE_LISTING_URL)
     assert page.cards == []
     assert page.offsite_cards == 3
     assert page.total_pages == 1
+
+
+@pytest.mark.parametrize("name", ["listing_page1.html", "listing_middle.html", "listing_last.html"])
+def test_every_truncation_parses(name: str) -> None:
+    text = load(name)
+    full = parse_listing(text, LIVE_LISTING_URL)
+    for cut in range(0, len(text), 29):
+        page = parse_listing(text[:cut], LIVE_LISTING_URL)
+        assert len(page.cards) <= len(full.cards)
+        assert page.total_pages in (None, full.total_pages)
