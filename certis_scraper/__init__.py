@@ -1,1 +1,1 @@
-"""certis_scraper: a complete, current SQLite copy of the CSA-IoT Matter certified-products database."""
+"""certis_scraper: a complete, current SQLite copy of the CSA-IoT Matter certified products."""

@@ -20,7 +20,9 @@ class SiteStatus:
 
     def __post_init__(self) -> None:
         if self.total_pages < 0 or not 0 <= self.last_page_count <= PAGE_SIZE:
-            raise ValueError(f"impossible site status T={self.total_pages} L={self.last_page_count}")
+            raise ValueError(
+                f"impossible site status T={self.total_pages} L={self.last_page_count}"
+            )
         if self.total_pages >= 1 and self.last_page_count == 0:
             raise ValueError("the last site page cannot be empty")
 

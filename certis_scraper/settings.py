@@ -33,13 +33,16 @@ CERTIS_INCOMPLETE_RETRIES = 3
 CERTIS_RETRY_ROUNDS = 3
 CERTIS_RETRY_BACKOFF_BASE = 5.0
 CERTIS_RETRY_BACKOFF_MAX = 60.0
+# The run stops as "site_unreachable" after this many download errors in a row (no answer at all).
+CERTIS_UNREACHABLE_AFTER = 10
 # Longest Retry-After (seconds) honoured on 429/503; longer values are capped to it.
 CERTIS_RETRY_AFTER_MAX = 120.0
 # Items written per database transaction; also flushed when the spider is idle and on close.
 CERTIS_BATCH_SIZE = 200
 
 # --- Politeness towards the live site (tests and benchmarks override these) --------------------
-USER_AGENT = "certis_scraper/0.1 (+https://github.com/certis-scraper; Matter certified-products mirror)"
+# Identify the crawler; add your own contact (an email or URL) when you run it against the site.
+USER_AGENT = "certis_scraper/0.1 (Matter certified-products mirror)"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2

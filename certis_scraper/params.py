@@ -1,0 +1,72 @@
+"""Spider arguments, validated once with pydantic (`-a mode=full -a pages=1-12,34`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+_MAX_PAGE = 100_000
+
+
+class ArgumentError(ValueError):
+    """A bad spider argument; its message is one line meant for the user."""
+
+
+def parse_page_list(text: str) -> list[int]:
+    """'1-12,34' -> [1, 2, ..., 12, 34]: sorted, without duplicates."""
+    pages: set[int] = set()
+    for part in text.split(","):
+        match = _RANGE.match(part)
+        if not match:
+            raise ValueError(f"{part.strip()!r} is not a page number or a range like 1-12")
+        first = int(match.group(1))
+        last = int(match.group(2) or first)
+        if first < 1 or last < first or last > _MAX_PAGE:
+            raise ValueError(f"{part.strip()!r} is not a valid range of site pages (1-{_MAX_PAGE})")
+        pages.update(range(first, last + 1))
+    return sorted(pages)
+
+
+class MatterListArgs(BaseModel):
+    """Arguments of the `matter_list` spider."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # missing: fetch only what the database lacks; full: re-walk every listing page, refresh
+    # details, reconcile positions and mark products no longer listed as removed.
+    mode: Literal["missing", "full"] = "missing"
+    # Explicit site pages to fetch instead of the analyzer's choice.
+    pages: list[int] | None = None
+
+    @field_validator("pages", mode="before")
+    @classmethod
+    def _parse_pages(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_page_list(value) if value.strip() else None
+        return value
+
+    @classmethod
+    def from_spider_kwargs(cls, kwargs: dict[str, Any]) -> MatterListArgs:
+        """Validate `-a` arguments; scrapyd's own (`_job`, ...) start with an underscore."""
+        own = {k: v for k, v in kwargs.items() if not k.startswith("_")}
+        try:
+            return cls.model_validate(own)
+        except ValidationError as exc:
+            raise ArgumentError(_one_line(exc)) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"][:1]) or "argument"
+        if error["type"] == "extra_forbidden":
+            problems.append(f"unknown argument {name!r} (known: mode, pages)")
+        elif name == "mode":
+            problems.append(f"mode={error['input']!r}: expected 'missing' or 'full'")
+        else:
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}={error['input']!r}: {message}")
+    return "invalid spider arguments: " + "; ".join(problems)
