@@ -111,6 +111,8 @@ CREATE TABLE IF NOT EXISTS vendors (
 -- Two live products never share a position (and the analyzer's covering index).
 CREATE UNIQUE INDEX IF NOT EXISTS idx_products_position
     ON products(page_id, index_in_page) WHERE removed_at IS NULL AND page_id IS NOT NULL;
+-- Live / removed / unpositioned counts without a table scan.
+CREATE INDEX IF NOT EXISTS idx_products_live ON products(removed_at, page_id, index_in_page);
 CREATE INDEX IF NOT EXISTS idx_products_manufacturer ON products(manufacturer);
 CREATE INDEX IF NOT EXISTS idx_products_certificate_id ON products(certificate_id);
 CREATE INDEX IF NOT EXISTS idx_details_vid_pid ON product_details(vid, pid);
@@ -606,29 +608,47 @@ class Store:
             )
         ]
 
-    def position_summary(self) -> list[tuple[int, int, int, int]]:
-        """Per page_id of live positioned products: (page_id, rows, distinct indices, bitmask of
-        the indices held). One GROUP BY over the position index."""
+    def position_summary(self) -> list[tuple[int, int, int]]:
+        """Per page_id of live positioned products: (page_id, rows, sum of 1 << index_in_page).
+
+        One GROUP BY over the position index. The sum is the bitmask of the indices held when
+        they are distinct and within 0..11 (then its popcount equals the rows); otherwise ask
+        `position_rows` for the exact picture of those page_ids."""
         return self._read(
-            "SELECT page_id, count(*), count(DISTINCT index_in_page),"
-            " coalesce(sum(DISTINCT CASE WHEN index_in_page BETWEEN 0 AND 62"
-            " THEN 1 << index_in_page END), 0)"
+            "SELECT page_id, count(*),"
+            f" sum(CASE WHEN index_in_page BETWEEN 0 AND {PAGE_SIZE - 1}"
+            " THEN 1 << index_in_page ELSE 0 END)"
             " FROM products WHERE removed_at IS NULL AND page_id IS NOT NULL"
             " GROUP BY page_id ORDER BY page_id"
         ).fetchall()
 
+    def position_rows(self, page_ids: Collection[int]) -> list[tuple[int, int, int]]:
+        """(page_id, index_in_page, live products holding it) for the given page_ids."""
+        return self._read(
+            "SELECT page_id, index_in_page, count(*) FROM products"
+            " WHERE removed_at IS NULL AND page_id IN (SELECT value FROM json_each(?))"
+            " GROUP BY page_id, index_in_page ORDER BY page_id, index_in_page",
+            (json.dumps(sorted(page_ids)),),
+        ).fetchall()
+
     def counts(self) -> dict[str, int]:
+        """products, live, removed, live_unpositioned, with_details, runs (index-only counts)."""
         row = self._read(
-            "SELECT count(*),"
-            " count(*) FILTER (WHERE removed_at IS NULL),"
-            " count(*) FILTER (WHERE removed_at IS NOT NULL),"
-            " count(*) FILTER (WHERE removed_at IS NULL AND page_id IS NULL),"
+            "SELECT (SELECT count(*) FROM products),"
+            " (SELECT count(*) FROM products WHERE removed_at IS NULL),"
+            " (SELECT count(*) FROM products WHERE removed_at IS NULL AND page_id IS NULL),"
             " (SELECT count(*) FROM product_details),"
             " (SELECT count(*) FROM crawl_runs)"
-            " FROM products"
         ).fetchone()
-        keys = ("products", "live", "removed", "live_unpositioned", "with_details", "runs")
-        return dict(zip(keys, (int(v or 0) for v in row), strict=True))
+        products, live, unpositioned, details, runs = (int(v or 0) for v in row)
+        return {
+            "products": products,
+            "live": live,
+            "removed": products - live,
+            "live_unpositioned": unpositioned,
+            "with_details": details,
+            "runs": runs,
+        }
 
     def last_run(self) -> dict[str, Any] | None:
         cursor = self._read("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")
