@@ -1,0 +1,173 @@
+"""`scrapy analyze`: what the store lacks compared with the site, and what a run would fetch.
+
+    scrapy analyze                      # site status from CERTIS_LISTING_URL (pages 1 and T)
+    scrapy analyze --total-pages 482 --last-page-count 4   # offline
+    scrapy analyze --json --max-pages 20
+
+The database (CERTIS_DB) is opened read-only and never created.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from certis_scraper.analysis import MissingDataAnalysis, analyze
+from certis_scraper.positions import SiteStatus
+from certis_scraper.status_check import SiteUnreachable, fetch_site_status
+from certis_scraper.store import Store, StoreError
+
+
+def compress_ranges(numbers: Iterable[int]) -> str:
+    """[1, 2, 3, 5, 7, 8] -> "1-3, 5, 7-8" (sorted, duplicates dropped)."""
+    parts: list[str] = []
+    ordered = sorted(set(numbers))
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
+        i = j + 1
+    return ", ".join(parts)
+
+
+def render(result: MissingDataAnalysis, counts: dict[str, int], limit: int = 20) -> str:
+    """The analysis as a readable report."""
+    rows: list[tuple[str, Any]] = [
+        (
+            "site",
+            f"{result.site_total_pages} pages, {result.site_last_page_count} on the last,"
+            f" {result.site_total_products} products",
+        ),
+        (
+            "stored",
+            f"{counts['products']} products ({counts['live']} live, {counts['removed']} removed,"
+            f" {result.stored_positioned} positioned), {counts['with_details']} with details,"
+            f" {counts['runs']} runs",
+        ),
+        ("strategy", result.collection_strategy.value),
+        ("missing from listings", result.missing_ranks),
+        ("missing details", len(result.missing_products)),
+        ("total missing", result.total_missing_products),
+        (
+            "missing pages",
+            f"{len(result.missing_pages)}: {compress_ranges(result.missing_pages)}"
+            if result.missing_pages
+            else "none",
+        ),
+        ("incomplete page_ids", len(result.incomplete_pages) or "none"),
+        (
+            "priority pages",
+            f"{len(result.priority_pages)}: {compress_ranges(result.priority_pages)}"
+            if result.priority_pages
+            else "none",
+        ),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{label:<{width}}  {value}" for label, value in rows]
+    if result.incomplete_pages:
+        lines.append("")
+        lines.append(f"{'page_id':>8}  {'stored':>9}  {'site pages':<12}  missing indices")
+        for page in result.incomplete_pages[:limit]:
+            lines.append(
+                f"{page.page_id:>8}  {page.current_count:>4}/{page.expected_count:<4}"
+                f"  {compress_ranges(page.site_pages):<12}  {compress_ranges(page.missing_indices)}"
+            )
+        if len(result.incomplete_pages) > limit:
+            lines.append(f"... and {len(result.incomplete_pages) - limit} more (see --json)")
+    if result.drift:
+        lines.append("")
+        for finding in result.drift:
+            lines.append(f"warning: {finding.kind}: {finding.detail}")
+        if result.needs_full_reconciliation:
+            lines.append(
+                "warning: stored positions have drifted: run `scrapy crawl matter_list"
+                " -a mode=full` to reconcile them"
+            )
+    return "\n".join(lines)
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[options]"
+
+    def short_desc(self) -> str:
+        return "Show what the database lacks compared with the site, and the pages to fetch"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        group = parser.add_argument_group("analyze options")
+        group.add_argument("--json", action="store_true", help="print the analysis as JSON")
+        group.add_argument(
+            "--total-pages", type=int, metavar="T", help="site status offline: listing pages"
+        )
+        group.add_argument(
+            "--last-page-count", type=int, metavar="L", help="site status offline: cards on page T"
+        )
+        group.add_argument(
+            "--max-pages",
+            type=int,
+            default=None,
+            metavar="N",
+            help="limit the priority pages (default: setting CERTIS_MAX_PAGES, 0 = no limit)",
+        )
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if args:
+            raise UsageError(f"unexpected arguments: {' '.join(args)}")
+        if (opts.total_pages is None) != (opts.last_page_count is None):
+            raise UsageError("give both --total-pages and --last-page-count, or neither")
+        max_pages = (
+            opts.max_pages
+            if opts.max_pages is not None
+            else self.settings.getint("CERTIS_MAX_PAGES")
+        )
+        if max_pages < 0:
+            raise UsageError("--max-pages must be 0 (no limit) or more")
+        try:
+            store = Store.open(self.settings.get("CERTIS_DB"), readonly=True)
+        except StoreError as exc:
+            self.fail(str(exc))
+            return
+        try:
+            if opts.total_pages is not None:
+                try:
+                    status = SiteStatus(opts.total_pages, opts.last_page_count)
+                except ValueError as exc:
+                    raise UsageError(str(exc)) from None
+            else:
+                status = fetch_site_status(
+                    self.settings.get("CERTIS_LISTING_URL"),
+                    self.settings.get("USER_AGENT"),
+                    timeout=self.settings.getfloat("DOWNLOAD_TIMEOUT", 30),
+                )
+            result = analyze(store, status, max_pages=max_pages)
+            counts = store.counts()
+        except SiteUnreachable as exc:
+            self.fail(f"site unreachable: {exc}")
+            return
+        except StoreError as exc:
+            self.fail(str(exc))
+            return
+        finally:
+            store.close()
+        if opts.json:
+            print(json.dumps({**result.to_dict(), "stored": counts}, indent=2))
+        else:
+            print(render(result, counts))
+
+    def fail(self, message: str) -> None:
+        print(f"error: {message}", file=sys.stderr)
+        self.exitcode = 1
