@@ -1,0 +1,114 @@
+"""Properties of the stable-position scheme (positions.py, SITE.md)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from certis_scraper.positions import (
+    PAGE_SIZE,
+    Position,
+    SiteStatus,
+    expected_count,
+    page_ids_for_site_page,
+    position,
+    site_location,
+    site_pages_for_page_id,
+)
+
+statuses = st.builds(
+    SiteStatus, total_pages=st.integers(1, 60), last_page_count=st.integers(1, PAGE_SIZE)
+)
+
+
+def all_cards(status: SiteStatus) -> list[tuple[int, int]]:
+    return [
+        (page, card)
+        for page in range(1, status.total_pages + 1)
+        for card in range(status.cards_on_site_page(page))
+    ]
+
+
+def test_site_md_example() -> None:
+    status = SiteStatus(482, 4)
+    assert [position(status, 482, d) for d in range(4)] == [Position(0, i) for i in (3, 2, 1, 0)]
+    assert position(status, 481, 0) == Position(1, 3)
+    assert position(status, 481, 3) == Position(1, 0)
+    assert [position(status, 481, d) for d in range(4, 12)] == [
+        Position(0, i) for i in range(11, 3, -1)
+    ]
+    assert position(status, 1, 0) == Position(481, 3)
+    assert site_pages_for_page_id(status, 0) == [481, 482]
+    assert expected_count(status, 481) == 4
+    assert expected_count(status, 482) == 0
+
+
+@given(statuses)
+def test_bijection_over_all_cards(status: SiteStatus) -> None:
+    cards = all_cards(status)
+    ranks = [position(status, p, d).from_oldest for p, d in cards]
+    assert sorted(ranks) == list(range(status.total))
+    for (page, card), rank in zip(cards, ranks, strict=True):
+        assert site_location(status, Position.of(rank)) == (page, card)
+
+
+@given(statuses)
+def test_expected_counts_sum_to_total(status: SiteStatus) -> None:
+    counts = [expected_count(status, k) for k in range(status.page_id_count)]
+    assert sum(counts) == status.total
+    assert all(c == PAGE_SIZE for c in counts[:-1])
+    assert counts[-1] == (status.total % PAGE_SIZE or PAGE_SIZE)
+
+
+@given(statuses, st.integers(0, 40))
+def test_positions_stable_when_products_added_at_front(status: SiteStatus, k: int) -> None:
+    grown = SiteStatus.from_total(status.total + k)
+    for page, card in all_cards(status):
+        # The same product is k cards further from the top after k new ones arrive.
+        shifted = (page - 1) * PAGE_SIZE + card + k
+        new_page, new_card = shifted // PAGE_SIZE + 1, shifted % PAGE_SIZE
+        assert position(grown, new_page, new_card) == position(status, page, card)
+
+
+@given(statuses)
+def test_site_pages_for_page_id_cover_exactly_its_cards(status: SiteStatus) -> None:
+    for page_id in range(status.page_id_count):
+        pages = site_pages_for_page_id(status, page_id)
+        assert 1 <= len(pages) <= 2
+        shown = {
+            position(status, p, d)
+            for p in pages
+            for d in range(status.cards_on_site_page(p))
+            if position(status, p, d).page_id == page_id
+        }
+        assert shown == {Position(page_id, i) for i in range(expected_count(status, page_id))}
+        # Every site page listed shows at least one card of the page_id.
+        for p in pages:
+            assert page_id in page_ids_for_site_page(status, p)
+    assert site_pages_for_page_id(status, status.page_id_count) == []
+
+
+@given(statuses)
+def test_page_ids_for_site_page_consistent(status: SiteStatus) -> None:
+    for page in range(1, status.total_pages + 1):
+        ids = page_ids_for_site_page(status, page)
+        cards = {position(status, page, d).page_id for d in range(status.cards_on_site_page(page))}
+        assert ids == sorted(cards)
+        for page_id in ids:
+            assert page in site_pages_for_page_id(status, page_id)
+    assert page_ids_for_site_page(status, status.total_pages + 1) == []
+
+
+def test_invalid_inputs() -> None:
+    with pytest.raises(ValueError):
+        SiteStatus(3, 0)
+    with pytest.raises(ValueError):
+        SiteStatus(3, 13)
+    status = SiteStatus(2, 5)
+    with pytest.raises(ValueError):
+        position(status, 2, 5)
+    with pytest.raises(ValueError):
+        site_location(status, Position.of(status.total))
+    assert SiteStatus.from_total(0).total == 0
+    assert SiteStatus.from_total(24) == SiteStatus(2, 12)
