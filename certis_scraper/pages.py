@@ -70,6 +70,7 @@ __all__ = [
     "Card",
     "ListingPage",
     "detail_unknown_labels",
+    "is_complete_document",
     "normalise_date",
     "normalise_hex_id",
     "parse_detail",
@@ -214,7 +215,7 @@ def parse_listing(text: str, url: str) -> ListingPage:
     sel = _selector(text)
     if sel is None:
         return ListingPage()
-    complete = bool(_DOCUMENT_END.search(text))
+    complete = is_complete_document(text)
     feed = sel.css("div.post-feed")
     is_listing = bool(feed)
     cards: list[Card] = []
@@ -629,3 +630,8 @@ def parse_detail(text: str, url: str) -> dict[str, Any]:
 def detail_unknown_labels(text: str, url: str = "https://csa-iot.org/") -> list[str]:
     """The labels of a detail page that name no known field, in page order (for stats/logs)."""
     return _analyse_detail(text, url)[1]
+
+
+def is_complete_document(text: str) -> bool:
+    """The text ends the document (`</html>`): a response not truncated in transit."""
+    return isinstance(text, str) and bool(_DOCUMENT_END.search(text))

@@ -11,6 +11,7 @@ from certis_scraper.items import ProductDetailItem
 from certis_scraper.pages import (
     detail_unknown_labels,
     field_for_label,
+    is_complete_document,
     normalise_date,
     normalise_hex_id,
     parse_detail,
@@ -449,3 +450,11 @@ def test_every_truncation_parses_and_validates(name: str) -> None:
         result = parse_detail(text[:cut], URL)
         assert result["url"] == URL
         ProductDetailItem(**result)
+
+
+def test_complete_document() -> None:
+    text = load("detail_items.html")
+    assert is_complete_document(text)
+    assert is_complete_document(text.replace("</html>", "</HTML >"))
+    assert not is_complete_document(text[: text.index("</body>")])
+    assert not is_complete_document("")
