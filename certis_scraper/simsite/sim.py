@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, unquote
 from certis_scraper.positions import PAGE_SIZE, SiteStatus
 
 from . import render
-from .data import Product, apply_update, bump_firmware, generate, next_date
+from .data import Generator, Product, apply_update, bump_firmware, generate, next_date
 from .faults import Faults, draw
 
 _PAGE_PATH = re.compile(r"^/csa-iot_products/page/(\d+)/?$")
@@ -87,12 +87,24 @@ class SimSite:
     def __init__(self, products: int = 5800, seed: int = 1) -> None:
         if products < 0:
             raise ValueError("products cannot be negative")
+        seed_products, seed_gen = generate(products, seed)
+        self._setup(products, seed, seed_products, seed_gen)
+
+    def clone(self) -> SimSite:
+        """A new site in this one's seed state, sharing its generated data (cheap)."""
+        other = SimSite.__new__(SimSite)
+        other._setup(self.initial_products, self.seed, self._seed_products, self._seed_gen)
+        return other
+
+    def _setup(
+        self, products: int, seed: int, seed_products: list[Product], seed_gen: Generator
+    ) -> None:
         self.seed = seed
         self.initial_products = products
         self._lock = threading.RLock()
         self._log_lock = threading.Lock()
         self.base_url = "http://127.0.0.1"
-        self._seed_products, self._seed_gen = generate(products, seed)
+        self._seed_products, self._seed_gen = seed_products, seed_gen
         self._faults = Faults()
         self._fault_hits: Counter[str] = Counter()
         self._short_served: Counter[int] = Counter()
