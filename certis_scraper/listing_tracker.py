@@ -11,10 +11,10 @@ of page 1 can tell which pages need fetching again.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from certis_scraper.positions import PAGE_SIZE, SiteStatus, from_oldest
+from certis_scraper.positions import PAGE_SIZE, Position, SiteStatus, from_oldest, site_location
 
 
 @dataclass
@@ -92,6 +92,23 @@ class ListingTracker:
         """
         wrong_shift = [p for p in self.placed.values() if p.shift != true_shift and not p.anchored]
         return sorted(wrong_shift, key=lambda p: p.seq)
+
+    def unplaced_ranks(self, pages: Iterable[int]) -> set[int]:
+        """Ranks that `pages` showed at the status check but no placed card holds.
+
+        Pages served out of order around a change of the site can leave such a gap.
+        """
+        expected = {
+            from_oldest(self.status.total, page, d)
+            for page in pages
+            for d in range(self.status.cards_on_site_page(page))
+        }
+        return expected - set(self.ranks.values())
+
+    def pages_showing(self, ranks: Iterable[int]) -> set[int]:
+        """Site pages that show these ranks now."""
+        now = SiteStatus.from_total(self.total_now)
+        return {site_location(now, Position.of(rank))[0] for rank in ranks if 0 <= rank < now.total}
 
     def placed_right(self, earlier: PlacedPage, fresh_urls: Sequence[str]) -> bool:
         """Was `earlier` placed right? Compare with a fresh copy of the same page, read now.

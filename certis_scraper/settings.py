@@ -37,6 +37,8 @@ CERTIS_RETRY_BACKOFF_MAX = 60.0
 CERTIS_UNREACHABLE_AFTER = 10
 # Longest Retry-After (seconds) honoured on 429/503; longer values are capped to it.
 CERTIS_RETRY_AFTER_MAX = 120.0
+# Seconds a write waits for another writer to release the database before giving up.
+CERTIS_DB_BUSY_TIMEOUT = 10.0
 # Items written per database transaction; also flushed when the spider is idle and on close.
 CERTIS_BATCH_SIZE = 200
 

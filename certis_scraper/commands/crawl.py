@@ -41,7 +41,8 @@ class Command(ScrapyCrawlCommand):
             return self.error(str(exc), exitcode=2)
         assert self.settings is not None
         try:
-            Store.open(self.settings.get("CERTIS_DB")).close()
+            timeout = self.settings.getfloat("CERTIS_DB_BUSY_TIMEOUT")
+            Store.open(self.settings.get("CERTIS_DB"), busy_timeout=timeout).close()
         except StoreError as exc:
             return self.error(str(exc), exitcode=1)
         return True

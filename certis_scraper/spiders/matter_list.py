@@ -22,11 +22,18 @@ from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from certis_scraper import logs
 from certis_scraper import signals as certis_signals
 from certis_scraper.analysis import analyze
 from certis_scraper.items import ProductDetailItem, ProductItem
 from certis_scraper.listing_tracker import ListingTracker
-from certis_scraper.pages import Card, ListingPage, parse_detail, parse_listing
+from certis_scraper.pages import (
+    Card,
+    ListingPage,
+    is_complete_document,
+    parse_detail,
+    parse_listing,
+)
 from certis_scraper.params import MatterListArgs
 from certis_scraper.positions import PAGE_SIZE, Position, SiteStatus
 from certis_scraper.site import page_url
@@ -52,6 +59,7 @@ class CrawlConfig:
 
     listing_url: str
     db_path: str
+    db_busy_timeout: float
     max_pages: int
     fetch_details: bool
     incomplete_retries: int
@@ -65,6 +73,7 @@ class CrawlConfig:
         return cls(
             listing_url=settings.get("CERTIS_LISTING_URL"),
             db_path=settings.get("CERTIS_DB"),
+            db_busy_timeout=settings.getfloat("CERTIS_DB_BUSY_TIMEOUT"),
             max_pages=settings.getint("CERTIS_MAX_PAGES"),
             fetch_details=settings.getbool("CERTIS_DETAILS"),
             incomplete_retries=settings.getint("CERTIS_INCOMPLETE_RETRIES"),
@@ -100,6 +109,7 @@ class MatterListSpider(Spider):
         self.started = time.monotonic()
         # Listing pages: planned this run, done, failed (page -> reason), cards of short attempts.
         self.pages_planned: set[int] = set()
+        self.start_plan: list[int] = []
         self.pages_done: set[int] = set()
         self.pages_failed: dict[int, str] = {}
         self.partial_cards: dict[int, dict[str, Card]] = {}
@@ -119,6 +129,7 @@ class MatterListSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MatterListSpider:
         spider: MatterListSpider = super().from_crawler(crawler, *args, **kwargs)
         spider.conf = CrawlConfig.from_settings(crawler.settings)
+        logs.install()
         crawler.signals.connect(spider.open_store, signals.spider_opened)
         crawler.signals.connect(spider.on_idle, signals.spider_idle)
         return spider
@@ -127,7 +138,7 @@ class MatterListSpider(Spider):
 
     def open_store(self) -> None:
         try:
-            self.store = Store.open(self.conf.db_path)
+            self.store = Store.open(self.conf.db_path, busy_timeout=self.conf.db_busy_timeout)
         except StoreError as exc:
             self.fail("database_error", str(exc))
             raise CloseSpider("database_error") from None
@@ -219,23 +230,30 @@ class MatterListSpider(Spider):
             self.status.total,
         )
         plan = self.plan_pages()
-        self.pages_planned.update(plan)
-        # The status pages are already here: use them instead of fetching them again.
-        for page, listing in ((1, first), (self.status.total_pages, last)):
-            if page in plan and listing is not None:
+        # The status pages are already here: their cards are kept, never fetched again.
+        status_pages = {1: first, self.status.total_pages: last}
+        self.pages_planned.update(plan, (p for p, listing in status_pages.items() if listing))
+        self.start_plan = sorted(self.pages_planned)
+        for page, listing in status_pages.items():
+            if listing is not None:
                 for item in self.handle_listing(page, listing):
                     yield item
         detail_backlog = self.detail_backlog()
-        self.emit(certis_signals.planned, pages=len(plan), details=0)
+        self.emit(certis_signals.planned, pages=len(self.pages_planned), details=0)
         self.emit(certis_signals.stage_started, stage="listing", planned=len(plan))
         for request in self.detail_requests(detail_backlog):
             yield request
         for page in plan:
-            if page not in self.pages_done and page not in self.pages_failed:
+            if page not in self.pages_done and page not in self.partial_cards:
                 yield self.listing_request(page)
 
     async def check_status(self) -> tuple[ListingPage, ListingPage | None]:
         first = await self.fetch_listing(1)
+        if not first.complete:
+            raise StatusCheckFailed(
+                "site_unreachable",
+                "Status check failed: listing page 1 keeps coming back truncated",
+            )
         if not first.cards and first.total_pages in (None, 1):
             self.status = SiteStatus(0, 0)
             self.tracker = ListingTracker(self.status)
@@ -254,6 +272,16 @@ class MatterListSpider(Spider):
 
     async def fetch_listing(self, page: int) -> ListingPage:
         """One listing page through the downloader (retries, robots.txt, Retry-After apply)."""
+        assert self.crawler.stats is not None
+        retries = self.settings.getint("RETRY_TIMES")
+        for _ in range(retries):
+            listing = await self.fetch_listing_once(page)
+            if listing.complete:
+                return listing
+            self.crawler.stats.inc_value("certis/status_truncated_retries")
+        return await self.fetch_listing_once(page)
+
+    async def fetch_listing_once(self, page: int) -> ListingPage:
         url = page_url(self.conf.listing_url, page)
         assert self.crawler.engine is not None
         try:
@@ -305,7 +333,9 @@ class MatterListSpider(Spider):
                 len(analysis.missing_products),
             )
             for finding in analysis.drift:
-                logger.warning("Drift: %s", finding)
+                logger.warning("Drift (%s): %s", finding.kind, finding.detail)
+            if analysis.needs_full_reconciliation:
+                logger.warning("Stored positions no longer match the site: run with -a mode=full")
             plan = list(analysis.priority_pages)
         if self.conf.max_pages:
             plan = plan[: self.conf.max_pages]
@@ -340,6 +370,12 @@ class MatterListSpider(Spider):
             assert response.request is not None
             yield from self.retry_or_fail(response.request, page, "not a listing page")
             return
+        if not listing.complete:
+            assert response.request is not None
+            retry = get_retry_request(response.request, spider=self, reason="truncated page")
+            if retry is not None:
+                yield retry
+                return
         if listing.current_page not in (None, page):
             # The site shrank: the page no longer exists and the site served another one.
             self.page_failed(page, f"site page {page} no longer exists", final=True)
@@ -361,7 +397,7 @@ class MatterListSpider(Spider):
             merged = self.partial_cards.setdefault(page, {})
             merged.update((c.url, c) for c in cards)
             attempt = int(meta.get("attempt", 0))
-            if request is not None and attempt < self.conf.incomplete_retries:
+            if attempt < self.conf.incomplete_retries:
                 self.emit(
                     certis_signals.page_failed,
                     page=page,
@@ -369,7 +405,7 @@ class MatterListSpider(Spider):
                     final=False,
                     reason=f"incomplete: {len(cards)}/{expected} cards",
                 )
-                yield self.incomplete_retry(request, page, attempt + 1)
+                yield self.incomplete_retry(request or self.listing_request(page), attempt + 1)
                 return
             # Out of attempts: keep every card seen, without positions we cannot trust;
             # the next run's analyzer finds these positions missing and fetches the page again.
@@ -417,7 +453,7 @@ class MatterListSpider(Spider):
                     new_details.append(card.url)
         yield from self.detail_requests(new_details)
 
-    def incomplete_retry(self, request: Request, page: int, attempt: int) -> Request:
+    def incomplete_retry(self, request: Request, attempt: int) -> Request:
         # Backoff before asking again: a page short of cards is usually being re-rendered.
         delay = self.conf.backoff(attempt)
         retry = request.replace(meta={**request.meta, "attempt": attempt, "certis_delay": delay})
@@ -492,8 +528,11 @@ class MatterListSpider(Spider):
 
     def parse_detail_page(self, response: Response) -> Iterator[Any]:
         self.consecutive_errors = 0
-        fields = parse_detail(response.text, response.url)
         url = response.request.url if response.request else response.url
+        if not is_complete_document(response.text):
+            yield from self.detail_retry_or_fail(response.request, url, "truncated page")
+            return
+        fields = parse_detail(response.text, response.url)
         fields["url"] = url
         if not set(fields) - TITLE_FIELDS:  # a title at most: no details block at all
             yield from self.detail_retry_or_fail(response.request, url, "no details on the page")
@@ -554,10 +593,9 @@ class MatterListSpider(Spider):
             )
 
     def needs_recheck(self) -> bool:
-        """Listing pages beyond the two status pages took time: the site may have moved."""
-        assert self.status is not None
-        status_pages = {1, self.status.total_pages}
-        return bool(self.pages_done - status_pages)
+        """Cards were seen to move during the run: products appeared (or went) meanwhile."""
+        assert self.tracker is not None
+        return self.tracker.shift != 0
 
     def schedule_retry_round(self) -> None:
         self.retry_round += 1
@@ -644,8 +682,10 @@ class MatterListSpider(Spider):
                 low = mid + 1
             else:
                 high = mid
-        # Cards pushed to other pages keep their ranks: only the wrongly placed pages are fetched.
-        refetch = sorted({s.page for s in suspects[low:]})
+        # Cards pushed to other pages keep their ranks: only the wrongly placed pages, and those
+        # now showing cards that pages served out of order skipped, are fetched again.
+        gaps = tracker.unplaced_ranks(self.start_plan)
+        refetch = sorted({s.page for s in suspects[low:]} | tracker.pages_showing(gaps))
         if refetch:
             logger.info("Fetching %d listing pages again after the site moved", len(refetch))
         self.pages_planned.update(refetch)

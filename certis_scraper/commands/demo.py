@@ -1,0 +1,90 @@
+"""`scrapy demo`: the whole job offline, against the simulator, in one command.
+
+Starts the simulator in this process on 127.0.0.1, runs `matter_list` against it into
+`demo.db` with politeness off (it is our own server), and prints a short summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from scrapy.commands import ScrapyCommand
+
+from certis_scraper.simsite import SimServer, SimSite
+from certis_scraper.spiders.matter_list import FAILED_REASONS
+from certis_scraper.store import Store
+
+# Our own simulator on loopback: no reason to be slow.
+FAST_SETTINGS: dict[str, Any] = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "CERTIS_RETRY_BACKOFF_BASE": 0.5,
+    "CERTIS_PROGRESS_INTERVAL": 5.0,
+}
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    default_settings = {"LOG_LEVEL": "WARNING"}
+
+    def syntax(self) -> str:
+        return "[options]"
+
+    def short_desc(self) -> str:
+        return "Crawl the built-in simulator of the site into demo.db (offline demo)"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--db", default="demo.db", help="database file (default: demo.db)")
+        parser.add_argument("--products", type=int, default=5800,
+                            help="products on the simulated site (default: 5800)")
+        parser.add_argument("--seed", type=int, default=1, help="data set seed (default: 1)")
+        parser.add_argument("--no-details", action="store_true", help="skip detail pages")
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        self.server = SimServer(SimSite(products=opts.products, seed=opts.seed))
+        self.server.start()
+        overrides = {
+            **FAST_SETTINGS,
+            "CERTIS_LISTING_URL": self.server.listing_url,
+            "CERTIS_DB": opts.db,
+            "CERTIS_DETAILS": not opts.no_details,
+        }
+        for name, value in overrides.items():
+            self.settings.set(name, value, priority="cmdline")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.crawler_process is not None
+        print(f"Simulated site: {opts.products} products at {self.server.listing_url}")
+        started = time.monotonic()
+        crawler = self.crawler_process.create_crawler("matter_list")
+        self.crawler_process.crawl(crawler)
+        try:
+            self.crawler_process.start()
+        finally:
+            self.server.stop()
+        elapsed = time.monotonic() - started
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        reason = stats.get("finish_reason")
+        with Store.open(opts.db) as store:
+            counts = store.counts()
+        requests = stats.get("downloader/request_count", 0)
+        print(
+            f"Run ended ({reason}) in {elapsed:.1f} s: {requests} requests, "
+            f"{stats.get('certis/pages_done', 0)} listing pages, "
+            f"{stats.get('certis/details_done', 0)} detail pages fetched."
+        )
+        print(
+            f"{opts.db}: {counts['live']} products ({counts['removed']} removed), "
+            f"{counts['with_details']} with details."
+        )
+        if reason in FAILED_REASONS:
+            print(f"error: the demo run failed ({reason})", file=sys.stderr)
+            self.exitcode = 1

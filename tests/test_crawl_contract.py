@@ -1,0 +1,122 @@
+"""The request contract of `scrapy crawl matter_list`, asserted on real crawls of the simulator:
+what the database holds afterwards and which requests the simulator saw."""
+
+from __future__ import annotations
+
+import math
+import random
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from crawl_helpers import crawl, rows, stored_products
+
+from certis_scraper.site import page_number_from_url
+
+
+def listing_requests(site: Any) -> int:
+    return int(site.stats()["by_kind"]["listing"])
+
+
+def detail_requests(site: Any) -> int:
+    return int(site.stats()["by_kind"]["detail"])
+
+
+def listing_pages_requested(site: Any) -> list[int]:
+    pages = []
+    for path, count in site.stats()["by_url"].items():
+        if path.startswith("/csa-iot_products/"):
+            pages += [page_number_from_url("http://x" + path)] * count
+    return sorted(p for p in pages if p is not None)
+
+
+def assert_matches_truth(db: Path, site: Any) -> None:
+    """Every product of the site stored once, with its card fields and its position."""
+    stored = stored_products(db)
+    live = {u: r for u, r in stored.items() if r["removed_at"] is None}
+    truth = {t["url"]: t for t in site.truth()}
+    assert set(live) == set(truth)
+    for url, expected in truth.items():
+        row = live[url]
+        for field in ("manufacturer", "model", "certificate_id", "page_id", "index_in_page"):
+            assert row[field] == expected[field], (url, field, row[field], expected[field])
+
+
+def test_first_run_stores_every_product_at_its_position(make_sim: Any, tmp_path: Path) -> None:
+    server = make_sim(products=67, seed=3)  # 6 pages, 7 cards on the last
+    db = tmp_path / "certis.db"
+    result = crawl(server.listing_url, db)
+    assert result.returncode == 0, result.log[-3000:]
+    assert_matches_truth(db, server.site)
+    status = server.site.status()
+    # One request per listing page, status pages included: nothing fetched twice.
+    assert listing_pages_requested(server.site) == list(range(1, status.total_pages + 1))
+    assert detail_requests(server.site) == 67
+    assert len(rows(db, "SELECT url FROM product_details")) == 67
+    run = rows(db, "SELECT * FROM crawl_runs")[-1]
+    assert run["finish_reason"] == "finished"
+    assert run["site_total_products"] == 67
+
+
+def test_second_run_with_nothing_changed_makes_two_listing_requests(
+    sim: Any, tmp_path: Path
+) -> None:
+    db = tmp_path / "certis.db"
+    assert crawl(sim.listing_url, db).returncode == 0
+    sim.site.clear_log()
+    result = crawl(sim.listing_url, db)
+    assert result.returncode == 0, result.log[-3000:]
+    assert listing_requests(sim.site) <= 2
+    assert detail_requests(sim.site) == 0
+    assert_matches_truth(db, sim.site)
+
+
+def test_new_products_cost_only_the_pages_that_hold_them(sim: Any, tmp_path: Path) -> None:
+    db = tmp_path / "certis.db"
+    assert crawl(sim.listing_url, db).returncode == 0
+    for k in (1, 5, 14):
+        sim.site.add_products(k)
+        sim.site.clear_log()
+        result = crawl(sim.listing_url, db)
+        assert result.returncode == 0, result.log[-3000:]
+        assert listing_requests(sim.site) <= 2 + math.ceil(k / 12) + 1, listing_pages_requested(
+            sim.site
+        )
+        assert detail_requests(sim.site) == k
+        assert_matches_truth(db, sim.site)
+
+
+def test_deleted_rows_come_back_from_only_their_pages(make_sim: Any, tmp_path: Path) -> None:
+    server = make_sim(products=240, seed=5)  # 20 pages
+    db = tmp_path / "certis.db"
+    assert crawl(server.listing_url, db).returncode == 0
+    victims = random.Random(7).sample(sorted(stored_products(db)), 30)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.executemany("DELETE FROM product_details WHERE url = ?", [(u,) for u in victims])
+        conn.executemany("DELETE FROM products WHERE url = ?", [(u,) for u in victims])
+    conn.close()
+    truth = {t["url"]: t for t in server.site.truth()}
+    holding = {truth[u]["site_page"] for u in victims}
+    status = server.site.status()
+    server.site.clear_log()
+    result = crawl(server.listing_url, db)
+    assert result.returncode == 0, result.log[-3000:]
+    requested = set(listing_pages_requested(server.site))
+    assert requested <= holding | {1, status.total_pages}
+    assert holding <= requested
+    assert detail_requests(server.site) == 30
+    assert_matches_truth(db, server.site)
+
+
+def test_feed_export_still_works(sim: Any, tmp_path: Path) -> None:
+    import json
+
+    db = tmp_path / "certis.db"
+    out = tmp_path / "items.json"
+    result = crawl(sim.listing_url, db, extra=("-O", str(out)))
+    assert result.returncode == 0, result.log[-3000:]
+    items = json.loads(out.read_text(encoding="utf-8"))
+    products = [i for i in items if "page_id" in i]
+    assert {p["url"] for p in products} == {t["url"] for t in sim.site.truth()}
+    assert list(products[0])[:4] == ["url", "manufacturer", "model", "certificate_id"]
