@@ -1,0 +1,161 @@
+"""Retries as a user sees them: pages short of cards asked again, Retry-After honoured, pages
+still failing retried in rounds when the spider goes idle, the site moving mid-crawl."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from crawl_helpers import crawl, rows, stored_products
+from test_crawl_contract import assert_matches_truth, listing_pages_requested
+
+from certis_scraper.site import page_url
+
+
+@contextmanager
+def when(condition: Callable[[], bool], action: Callable[[], None]) -> Iterator[None]:
+    """Run `action` once, from a thread, as soon as `condition` holds (polled every 10 ms)."""
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            if condition():
+                action()
+                return
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def requests_of(site: Any, url: str) -> int:
+    path = url.split("//", 1)[1].split("/", 1)[1]
+    return int(site.stats()["by_url"].get("/" + path, 0))
+
+
+def test_page_short_of_cards_is_asked_again_and_merged(sim: Any, tmp_path: Path) -> None:
+    sim.site.set_faults({"short_listing": [3], "short_listing_times": 2})
+    db = tmp_path / "certis.db"
+    result = crawl(sim.listing_url, db, settings={"CERTIS_INCOMPLETE_RETRIES": "3"})
+    assert result.returncode == 0, result.log[-3000:]
+    assert listing_pages_requested(sim.site).count(3) == 3
+    assert_matches_truth(db, sim.site)
+    assert "certis/pages_incomplete_retries': 2" in result.log
+
+
+def test_page_that_stays_short_keeps_its_cards_and_is_found_missing_next_run(
+    sim: Any, tmp_path: Path
+) -> None:
+    sim.site.set_faults({"short_listing": [3], "short_listing_times": 0})
+    db = tmp_path / "certis.db"
+    result = crawl(sim.listing_url, db, settings={"CERTIS_RETRY_ROUNDS": "1"})
+    assert result.returncode == 0, result.log[-3000:]
+    assert "Site page 3 stayed incomplete" in result.log
+    stored = stored_products(db)
+    shown = {t["url"] for t in sim.site.truth() if t["site_page"] == 3}
+    kept = [u for u in shown if u in stored]
+    assert len(kept) == len(shown) // 2  # the cards it did show are kept, without a position
+    assert all(stored[u]["page_id"] is None for u in kept)
+    assert len(stored) == 60 - len(shown) + len(kept)
+    run = rows(db, "SELECT stats FROM crawl_runs")[-1]
+    assert json.loads(run["stats"])["pages_failed"] == [3]
+    sim.site.set_faults({})
+    sim.site.clear_log()
+    assert crawl(sim.listing_url, db).returncode == 0
+    assert 3 in listing_pages_requested(sim.site)
+    assert_matches_truth(db, sim.site)
+
+
+def test_retry_after_is_honoured(sim: Any, tmp_path: Path) -> None:
+    page2 = page_url(sim.listing_url, 2)
+    sim.site.set_faults({"too_many": [2], "retry_after": 1})
+    db = tmp_path / "certis.db"
+    # Lift the 429 once the spider has been told to wait, as a rate limit would.
+    with when(lambda: requests_of(sim.site, page2) >= 2, lambda: sim.site.set_faults({})):
+        started = time.monotonic()
+        result = crawl(sim.listing_url, db)
+        elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.log[-3000:]
+    assert "certis/retry_after/count" in result.log
+    assert elapsed >= 1.0
+    assert_matches_truth(db, sim.site)
+
+
+def test_pages_still_failing_are_retried_in_rounds_when_idle(sim: Any, tmp_path: Path) -> None:
+    page4 = page_url(sim.listing_url, 4)
+    sim.site.set_faults({"error": [4]})
+    db = tmp_path / "certis.db"
+    # Scrapy's own retries (RETRY_TIMES=2: 3 attempts) give up; the site recovers later.
+    with when(lambda: requests_of(sim.site, page4) >= 3, lambda: sim.site.set_faults({})):
+        result = crawl(sim.listing_url, db, settings={"RETRY_TIMES": "2"})
+    assert result.returncode == 0, result.log[-3000:]
+    assert "Retry round 1/3" in result.log
+    assert_matches_truth(db, sim.site)
+    stats = json.loads(rows(db, "SELECT stats FROM crawl_runs")[-1]["stats"])
+    assert stats["pages_failed"] == []
+    assert stats["certis/pages_retried"] >= 1
+
+
+def test_pages_failing_every_round_are_recorded_and_fetched_next_run(
+    sim: Any, tmp_path: Path
+) -> None:
+    sim.site.set_faults({"error": [4]})
+    db = tmp_path / "certis.db"
+    result = crawl(sim.listing_url, db, settings={"RETRY_TIMES": "1", "CERTIS_RETRY_ROUNDS": "2"})
+    assert result.returncode == 0, result.log[-3000:]
+    assert "Still failing after 2 retry rounds: listing pages 4" in result.log
+    assert listing_pages_requested(sim.site).count(4) == 2 * 3  # 2 attempts x (1 + 2 rounds)
+    run = rows(db, "SELECT finish_reason, stats FROM crawl_runs")[-1]
+    assert json.loads(run["stats"])["pages_failed"] == [4]
+    sim.site.set_faults({})
+    sim.site.clear_log()
+    assert crawl(sim.listing_url, db).returncode == 0
+    assert 4 in listing_pages_requested(sim.site)
+    assert_matches_truth(db, sim.site)
+
+
+def test_products_certified_mid_crawl_shift_nothing(make_sim: Any, tmp_path: Path) -> None:
+    server = make_sim(products=240, seed=11)  # 20 pages
+    site = server.site
+    site.set_faults({"slow": True, "slow_delay": 0.05, "kinds": ["listing"]})
+    db = tmp_path / "certis.db"
+    # Five new products appear once the crawl is a third of the way through the listing.
+    with when(lambda: site.stats()["by_kind"]["listing"] >= 8, lambda: site.add_products(5)):
+        result = crawl(
+            server.listing_url, db,
+            settings={"CONCURRENT_REQUESTS": "2", "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+                      "CERTIS_DETAILS": "0"},
+        )
+    assert result.returncode == 0, result.log[-3000:]
+    assert "products appeared on the site during the run" in result.log
+    assert_matches_truth(db, site)  # 245 products, none lost, none duplicated, positions right
+
+
+def test_progress_log_lines_and_event_file(sim: Any, tmp_path: Path) -> None:
+    events_file = tmp_path / "events.jsonl"
+    db = tmp_path / "certis.db"
+    sim.site.set_faults({"slow": True, "slow_delay": 0.02})
+    result = crawl(
+        sim.listing_url, db,
+        settings={"CERTIS_PROGRESS_FILE": str(events_file), "CERTIS_PROGRESS_INTERVAL": "0.2"},
+    )
+    assert result.returncode == 0, result.log[-3000:]
+    assert "Progress: listing " in result.log
+    assert "\r[" not in result.log  # no progress bar when stderr is not a terminal
+    events = [json.loads(line) for line in events_file.read_text().splitlines()]
+    names = {e["event"] for e in events}
+    assert {"stage_started", "page_started", "page_completed", "progress",
+            "stage_completed", "finished"} <= names
+    finished = events[-1]
+    assert finished["event"] == "finished" and finished["reason"] == "finished"
+    assert finished["pages_done"] == 5 and finished["details_done"] == 60
