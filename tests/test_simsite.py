@@ -700,3 +700,16 @@ def test_standalone_entry_points(command: list[str]) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_fault_true_means_every_request_of_the_kinds(sim: SimServer) -> None:
+    client = Client(sim)
+    detail = sim.site.truth()[0]["url"]
+    sim.site.set_faults({"error": True, "kinds": ["listing"]})
+    assert client.get(sim.listing_url)[0] == 500
+    assert client.get(detail)[0] == 200
+    sim.site.set_faults({"error": True})
+    assert client.get(detail)[0] == 500
+    assert client.get(sim.base_url + "/robots.txt")[0] == 200
+    sim.site.set_faults({"error": True, "kinds": ["listing", "detail", "other"]})
+    assert client.get(sim.base_url + "/robots.txt")[0] == 500

@@ -17,7 +17,7 @@ request log): GET `stats`, `truth`, `status`, `faults`; POST `add?count=K`, `rem
 Fault keys (`site.set_faults({...})` or `POST /__sim__/faults`; each call replaces the whole
 configuration, `{}` clears it). A *rule* is a rate in 0..1 (applied to requests whose kind is in
 `kinds`, decided by a hash of (seed, fault, URL, n-th request of that URL): deterministic
-whatever the order of requests), `true` (every request of any kind), or a list of URL paths
+whatever the order of requests), `true` (= 1.0: every request of those kinds), or a list of paths
 (`/csa_product/x/`, `/csa-iot_products/page/3/`, or path?query, or full URLs) and listing page
 numbers (ints; they match both page URL forms):
 

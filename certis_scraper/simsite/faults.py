@@ -12,8 +12,9 @@ KINDS = ("listing", "detail", "other")
 
 @dataclass(frozen=True)
 class Rule:
-    """When a fault applies: `everything`, a rate (0..1) over requests of the configured kinds,
-    explicit URL paths (or path+query), or listing page numbers."""
+    """When a fault applies: a rate (0..1) over requests of the configured kinds (`true` =
+    1.0), explicit URL paths (or path+query), or listing page numbers (`everything`: any
+    request of any kind, for programmatic use)."""
 
     rate: float = 0.0
     paths: frozenset[str] = frozenset()
@@ -36,7 +37,7 @@ class Rule:
         if value is None or value is False:
             return cls()
         if value is True:
-            return cls(everything=True)
+            return cls(rate=1.0)  # every request of the kinds in `kinds`
         if isinstance(value, int | float):
             if not 0 <= value <= 1:
                 raise ValueError(f"fault {name!r}: a rate must be in 0..1, got {value!r}")
