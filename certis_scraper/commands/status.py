@@ -1,0 +1,184 @@
+"""`scrapy status`: the site against the database, in a few lines.
+
+    scrapy status          # site pages 1 and T fetched from CERTIS_LISTING_URL, database read
+    scrapy status --json
+
+The database (CERTIS_DB) is opened read-only and never created. The site must answer: when it
+does not, the command says so in one line and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from certis_scraper.analysis import analyze
+from certis_scraper.status_check import SiteUnreachable, fetch_site_status
+from certis_scraper.store import Store, StoreError
+
+
+def _duration(started: str | None, finished: str | None) -> float | None:
+    if not started or not finished:
+        return None
+    try:
+        return (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
+    except ValueError:
+        return None
+
+
+def format_seconds(seconds: float) -> str:
+    """75 -> '1m 15s', 3700 -> '1h 1m 40s'."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes}m {secs}s"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 100.0
+
+
+def build_status(store: Store, listing_url: str, user_agent: str, timeout: float) -> dict[str, Any]:
+    """The status report as plain data (what --json prints). Raises SiteUnreachable,
+    StoreError."""
+    counts = store.counts()
+    run = store.last_run()
+    site = fetch_site_status(listing_url, user_agent, timeout=timeout)
+    result = analyze(store, site)
+    live_with_details = counts["live"] - len(result.missing_products)
+    covered = result.site_total_products - result.missing_ranks
+    last_run: dict[str, Any] | None = None
+    if run is not None:
+        stats = run.get("stats") or {}
+        last_run = {
+            "id": run["id"],
+            "mode": run.get("mode"),
+            "started_at": run.get("started_at"),
+            "finished_at": run.get("finished_at"),
+            "finish_reason": run.get("finish_reason"),
+            "duration_seconds": _duration(run.get("started_at"), run.get("finished_at")),
+            "items": stats.get("item_scraped_count") if isinstance(stats, dict) else None,
+        }
+    return {
+        "site": {
+            "listing_url": listing_url,
+            "total_pages": site.total_pages,
+            "last_page_count": site.last_page_count,
+            "products": site.total,
+        },
+        "stored": {
+            "products": counts["products"],
+            "live": counts["live"],
+            "removed": counts["removed"],
+            "with_details": counts["with_details"],
+            "live_with_details": live_with_details,
+            "runs": counts["runs"],
+        },
+        "coverage": {
+            "listed_products": covered,
+            "listed_percent": _percent(covered, result.site_total_products),
+            "details_percent": _percent(live_with_details, counts["live"]),
+            "missing_from_listings": result.missing_ranks,
+            "missing_details": len(result.missing_products),
+        },
+        "last_run": last_run,
+        "drift": [{"kind": f.kind, "detail": f.detail, "count": f.count} for f in result.drift],
+        "needs_full_reconciliation": result.needs_full_reconciliation,
+    }
+
+
+def render_status(report: dict[str, Any]) -> str:
+    site, stored, cov, run = (
+        report["site"],
+        report["stored"],
+        report["coverage"],
+        report["last_run"],
+    )
+    lines = [
+        f"site      {site['total_pages']} pages, {site['last_page_count']} on the last page,"
+        f" {site['products']} products",
+        f"stored    {stored['products']} products ({stored['live']} live,"
+        f" {stored['removed']} removed), {stored['live_with_details']} live with details",
+        f"coverage  {cov['listed_percent']:.1f}% of the site's products stored"
+        f" ({cov['missing_from_listings']} missing), {cov['details_percent']:.1f}% with details"
+        f" ({cov['missing_details']} missing)",
+    ]
+    if run is None:
+        lines.append("last run  none yet: run `scrapy crawl matter_list`")
+    else:
+        if run["finished_at"] is None:
+            ended = "did not finish (still running, or killed)"
+        else:
+            ended = f"ended {run['finish_reason']}"
+            if run["duration_seconds"] is not None:
+                ended += f" after {format_seconds(run['duration_seconds'])}"
+        items = f", {run['items']} items" if run.get("items") is not None else ""
+        lines.append(
+            f"last run  #{run['id']} ({run['mode'] or 'missing'}) started {run['started_at']},"
+            f" {ended}{items}"
+        )
+    for finding in report["drift"]:
+        lines.append(f"warning: {finding['kind']}: {finding['detail']}")
+    if report["needs_full_reconciliation"]:
+        lines.append(
+            "warning: stored positions have drifted: run `scrapy crawl matter_list -a mode=full`"
+            " to reconcile them"
+        )
+    return "\n".join(lines)
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[--json]"
+
+    def short_desc(self) -> str:
+        return "Show the site against the database: pages, products, coverage, last run"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        group = parser.add_argument_group("status options")
+        group.add_argument("--json", action="store_true", help="print the status as JSON")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if args:
+            raise UsageError(f"unexpected arguments: {' '.join(args)}")
+        try:
+            store = Store.open(self.settings.get("CERTIS_DB"), readonly=True)
+        except StoreError as exc:
+            self.fail(str(exc))
+            return
+        try:
+            report = build_status(
+                store,
+                self.settings.get("CERTIS_LISTING_URL"),
+                self.settings.get("USER_AGENT"),
+                timeout=self.settings.getfloat("DOWNLOAD_TIMEOUT", 30),
+            )
+        except SiteUnreachable as exc:
+            self.fail(f"site unreachable: {exc}")
+            return
+        except StoreError as exc:
+            self.fail(str(exc))
+            return
+        finally:
+            store.close()
+        print(json.dumps(report, indent=2) if opts.json else render_status(report))
+
+    def fail(self, message: str) -> None:
+        print(f"error: {message}", file=sys.stderr)
+        self.exitcode = 1
