@@ -25,12 +25,13 @@ FAST_SETTINGS: dict[str, Any] = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "CERTIS_RETRY_BACKOFF_BASE": 0.5,
     "CERTIS_PROGRESS_INTERVAL": 5.0,
+    "STATS_DUMP": False,  # the summary below says what matters
+    "LOGSTATS_INTERVAL": 0,  # the progress extension reports instead
 }
 
 
 class Command(ScrapyCommand):
     requires_project = True
-    default_settings = {"LOG_LEVEL": "WARNING"}
 
     def syntax(self) -> str:
         return "[options]"
