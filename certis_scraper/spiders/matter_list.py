@@ -20,6 +20,7 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from certis_scraper import logs
@@ -493,7 +494,7 @@ class MatterListSpider(Spider):
             status = failure.value.response.status  # type: ignore[union-attr]
             if status in (401, 403):
                 self.fail("site_blocked", f"Site refused the crawl (HTTP {status}) at {url}")
-                raise CloseSpider("site_blocked")
+                self.close_now("site_blocked")
             return
         self.consecutive_errors += 1
         if self.consecutive_errors >= self.conf.unreachable_after:
@@ -502,7 +503,13 @@ class MatterListSpider(Spider):
                 f"Site unreachable: {self.consecutive_errors} requests in a row failed, "
                 f"the last {url}: {describe_error(failure.value)}",
             )
-            raise CloseSpider("site_unreachable")
+            self.close_now("site_unreachable")
+
+    def close_now(self, reason: str) -> None:
+        """Close the spider from an errback. Raising CloseSpider there would make Scrapy log
+        the download error that triggered it with a full traceback."""
+        assert self.crawler.engine is not None
+        self.closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
     # --- stage 4: details -----------------------------------------------------------------------
 
