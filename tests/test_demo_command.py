@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from crawl_helpers import rows, scrapy
+from test_crawl_failures import free_port
 
 
 def test_demo_crawls_the_simulator_into_a_database(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
-    result = scrapy("demo", "--products", "150", "--db", str(db))
+    port = str(free_port())
+    result = scrapy("demo", "--products", "150", "--db", str(db), "--port", port)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Simulated site: 150 products at http://127.0.0.1:" in result.stdout
     assert "Run ended (finished)" in result.stdout
@@ -17,6 +19,6 @@ def test_demo_crawls_the_simulator_into_a_database(tmp_path: Path) -> None:
     assert rows(db, "SELECT count(*) AS n FROM products")[0]["n"] == 150
     assert "Traceback" not in result.stderr
     # Run it again: the database is complete, nothing but the status check is fetched.
-    again = scrapy("demo", "--products", "150", "--db", str(db))
+    again = scrapy("demo", "--products", "150", "--db", str(db), "--port", port)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "2 listing pages, 0 detail pages fetched" in again.stdout

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
 
 from certis_scraper.simsite import SimServer, SimSite
 from certis_scraper.spiders.matter_list import FAILED_REASONS
@@ -42,16 +43,29 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--db", default="demo.db", help="database file (default: demo.db)")
-        parser.add_argument("--products", type=int, default=5800,
-                            help="products on the simulated site (default: 5800)")
+        parser.add_argument(
+            "--products",
+            type=int,
+            default=5800,
+            help="products on the simulated site (default: 5800)",
+        )
         parser.add_argument("--seed", type=int, default=1, help="data set seed (default: 1)")
+        # Product URLs include the simulator's address: keep it fixed so reruns find them.
+        parser.add_argument(
+            "--port", type=int, default=8070, help="simulator port on 127.0.0.1 (default: 8070)"
+        )
         parser.add_argument("--no-details", action="store_true", help="skip detail pages")
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
-        self.server = SimServer(SimSite(products=opts.products, seed=opts.seed))
-        self.server.start()
+        self.server = SimServer(SimSite(products=opts.products, seed=opts.seed), port=opts.port)
+        try:
+            self.server.start()
+        except OSError as exc:
+            raise UsageError(
+                f"cannot start the simulator on port {opts.port}: {exc.strerror}"
+            ) from None
         overrides = {
             **FAST_SETTINGS,
             "CERTIS_LISTING_URL": self.server.listing_url,
