@@ -49,6 +49,7 @@ FAILED_REASONS = frozenset(
 DETAIL_PRIORITY = 10  # details first, so memory stays flat while pagination feeds the queue
 LISTING_PRIORITY = 0
 RECHECK_PAGES_MAX = 5
+DOWNLOADER_META = frozenset({"download_latency", "download_slot", "retry_times", "depth"})
 TITLE_FIELDS = frozenset(
     {"url", "model", "manufacturer", "device_type"}
 )  # pages read to measure how many products appeared during the run
@@ -457,7 +458,10 @@ class MatterListSpider(Spider):
     def incomplete_retry(self, request: Request, attempt: int) -> Request:
         # Backoff before asking again: a page short of cards is usually being re-rendered.
         delay = self.conf.backoff(attempt)
-        retry = request.replace(meta={**request.meta, "attempt": attempt, "certis_delay": delay})
+        # Only our own meta goes on: the downloader's (latency, retry count) belongs to the last
+        # download, and Scrapy warns about requests that carry it.
+        meta = {k: v for k, v in request.meta.items() if k not in DOWNLOADER_META}
+        retry = request.replace(meta={**meta, "attempt": attempt, "certis_delay": delay})
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("certis/pages_incomplete_retries")
         return retry
