@@ -433,10 +433,12 @@ class Store:
             if claimed:
                 # Clear every live occupant of a claimed position (batch rows included: their
                 # final position is written right after), so no write ever collides.
+                # CROSS JOIN keeps json_each the outer loop: each claimed position is one index
+                # lookup (a plain JOIN let SQLite scan every live product per batch).
                 conn.execute(
                     "UPDATE products SET page_id = NULL, index_in_page = NULL"
                     " WHERE rowid IN (SELECT p.rowid FROM json_each(?) AS j"
-                    " JOIN products AS p ON p.page_id = json_extract(j.value, '$[0]')"
+                    " CROSS JOIN products AS p ON p.page_id = json_extract(j.value, '$[0]')"
                     " AND p.index_in_page = json_extract(j.value, '$[1]')"
                     " WHERE p.removed_at IS NULL)",
                     (json.dumps(sorted(claimed)),),
