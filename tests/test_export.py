@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import date
@@ -218,3 +219,34 @@ def test_cli_filters_and_errors(
         assert result.returncode == 2
         assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "x.txt").exists()
+
+
+def test_database_for_other_tools(crawled: tuple[Path, list[dict[str, Any]]]) -> None:
+    """The sqlite-utils commands of the README: a query over the view, full-text search."""
+    import subprocess
+    import sys
+
+    db, truth = crawled
+    tool = str(Path(sys.executable).parent / "sqlite-utils")
+
+    def run(*args: str) -> Any:
+        proc = subprocess.run(
+            [tool, *args], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    rows = run(
+        str(db),
+        "select manufacturer, model, device_type, certification_date from matter_products"
+        " where removed_at is null order by certification_date desc limit 5",
+    )
+    newest = sorted((d for t in truth if (d := t["details"]["certification_date"])), reverse=True)
+    assert [r["certification_date"] for r in rows] == newest[:5]
+    found = run("search", str(db), "products", "plug", "-c", "url", "-c", "model")
+    words = {  # FTS5's default tokenizer: runs of letters and digits, case-folded
+        t["url"]
+        for t in truth
+        if "plug" in re.findall(r"\w+", f"{t['model']} {t['manufacturer']}".lower())
+    }
+    assert words and {r["url"] for r in found} == words
