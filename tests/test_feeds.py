@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 from crawl_helpers import crawl
 
@@ -24,7 +25,7 @@ def test_feeds_first_run_then_incremental(sim: SimServer, tmp_path: Path) -> Non
     by_url = {row["url"]: row for row in truth}
     json_path, csv_path = tmp_path / "products.json", tmp_path / "products.csv"
     safe_path = tmp_path / "safe.csv"
-    feeds = {str(safe_path): {"format": "csv"}}
+    feeds: dict[str, dict[str, Any]] = {str(safe_path): {"format": "csv"}}
 
     first = crawl(
         sim.listing_url,
