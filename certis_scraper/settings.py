@@ -19,7 +19,8 @@ CERTIS_LISTING_URL = os.environ.get("CERTIS_LISTING_URL", LIVE_LISTING_URL)
 # The SQLite database; under scrapyd give an absolute path (scrapyd's working directory moves).
 CERTIS_DB = os.environ.get("CERTIS_DB", "certis.db")
 # At most this many listing pages per run (0 = no limit); the analyzer's priority order decides.
-CERTIS_MAX_PAGES = int(os.environ.get("CERTIS_MAX_PAGES", "0"))
+# (Read as text here: `scrapy crawl` checks it and says so in one line when it is not a number.)
+CERTIS_MAX_PAGES = os.environ.get("CERTIS_MAX_PAGES", "0")
 # Fetch detail pages of products that have none yet (and all of them with mode=full).
 CERTIS_DETAILS = os.environ.get("CERTIS_DETAILS", "1").lower() not in ("0", "false", "no", "off")
 # JSON-lines progress events (stage_started, page_completed, ..., finished); empty = none.
