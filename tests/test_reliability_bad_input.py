@@ -1,0 +1,513 @@
+"""Bad input: pages that are not what they should be (missing selectors, an empty feed, garbage
+bytes, a wrong encoding, 50 MB), cards linking off the site, detail fields carrying script or
+formula text, and bad arguments, settings and databases. The crawl never crashes, never follows
+a link off the site, stores text verbatim, and refuses what it cannot use with one line.
+
+Bad pages are served by a small server in front of the simulator (`Storefront`): it answers the
+paths a test overrides and passes every other request to the simulator's SimSite.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from crawl_helpers import (
+    assert_db_matches_truth,
+    crawl,
+    integrity,
+    rows,
+    stored_details,
+    stored_products,
+)
+
+from certis_scraper.simsite import SimSite
+from certis_scraper.simsite import render as sim_render
+
+# An override answers a request: (status, headers, body); a body that is an iterator of chunks
+# is streamed without Content-Length and the connection closed after it.
+Override = Callable[[], tuple[int, dict[str, str], bytes | Iterator[bytes]]]
+FAST_FAIL = {"RETRY_TIMES": "1", "CERTIS_INCOMPLETE_RETRIES": "1", "CERTIS_RETRY_ROUNDS": "1"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        with self.server.lock:
+            self.server.hits[path] += 1
+        override = self.server.overrides.get(path)
+        try:
+            if override is None:
+                response = self.server.site.handle("GET", self.path)
+                self.wfile.write(response.head() + b"\r\n" + response.body)
+                return
+            status, headers, body = override()
+            head = [f"HTTP/1.1 {status} X"] + [f"{k}: {v}" for k, v in headers.items()]
+            if isinstance(body, bytes):
+                head.append(f"Content-Length: {len(body)}")
+                self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+                return
+            self.close_connection = True
+            head.append("Connection: close")
+            self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+            for chunk in body:
+                self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, site: SimSite | None) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.site = site
+        self.overrides: dict[str, Override] = {}
+        self.hits: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client hanging up is not worth a traceback."""
+
+
+class Storefront:
+    """The simulator's site behind a server whose answers for some paths a test overrides."""
+
+    def __init__(self, site: SimSite | None) -> None:
+        self.httpd = _Server(site)
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        if site is not None:
+            site.set_base_url(self.base_url)
+        self.site = site
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def listing_url(self) -> str:
+        return sim_render.page_url(self.base_url, 1)
+
+    @property
+    def hits(self) -> Counter[str]:
+        return self.httpd.hits
+
+    def override(self, path: str, answer: Override) -> None:
+        self.httpd.overrides[path] = answer
+
+    def html(self, path: str) -> str:
+        assert self.site is not None
+        return self.site.handle("GET", path).body.decode()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def storefront(sim_site_factory: Callable[..., SimSite]) -> Iterator[Storefront]:
+    front = Storefront(sim_site_factory(products=120, seed=9))  # 10 listing pages
+    yield front
+    front.stop()
+
+
+def page(n: int) -> str:
+    return sim_render.page_path(n)
+
+
+def html_answer(body: bytes, content_type: str = "text/html; charset=UTF-8") -> Override:
+    return lambda: (200, {"Content-Type": content_type}, body)
+
+
+def truth_of(front: Storefront) -> list[dict[str, Any]]:
+    assert front.site is not None
+    return front.site.truth()
+
+
+def assert_clean(log: str) -> None:
+    assert "Traceback" not in log, log[-4000:]
+
+
+def assert_one_line_error(result: Any, needle: str, exitcode: int) -> None:
+    assert result.returncode == exitcode, result.stderr[-3000:]
+    assert_clean(result.stderr)
+    assert [line for line in result.stderr.splitlines() if needle in line], result.stderr[-3000:]
+
+
+def assert_rest_stored_and_next_run_completes(
+    front: Storefront, db: Path, bad_pages: set[int], bad_path: str
+) -> None:
+    """Products of the good pages are stored at their positions; once the bad page is fixed,
+    the next run fetches it (and only the listing pages it needs) and completes the copy."""
+    truth = truth_of(front)
+    stored = stored_products(db)
+    for t in truth:
+        if t["site_page"] not in bad_pages:
+            row = stored[t["url"]]
+            assert (row["page_id"], row["index_in_page"]) == (t["page_id"], t["index_in_page"])
+    front.httpd.overrides.pop(bad_path)
+    front.hits.clear()
+    result = crawl(front.listing_url, db)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert front.site is not None
+    assert_db_matches_truth(db, front.site)
+    pages = {p for p in front.hits if p.startswith("/csa-iot_products/")}
+    assert page(min(bad_pages)) in pages
+    assert len(pages) <= len(bad_pages) + 2
+
+
+# --- listing pages that are not what they should be ------------------------------------------
+
+
+def test_listing_page_with_renamed_selectors(storefront: Storefront, tmp_path: Path) -> None:
+    """The site's markup drifted on page 3: no `post-feed`, no `type-product` cards."""
+    html = storefront.html(page(3) + "?x")
+    drifted = html.replace("post-feed", "grid-feed").replace("type-product", "type-item")
+    storefront.override(page(3), html_answer(drifted.encode()))
+    db = tmp_path / "certis.db"
+    result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_clean(result.stderr)
+    assert "Still failing after 1 retry rounds: listing pages 3" in result.stderr
+    run = rows(db, "SELECT stats FROM crawl_runs")[-1]
+    assert '"certis/result/pages_failed": [3]' in run["stats"]
+    assert_rest_stored_and_next_run_completes(storefront, db, {3}, page(3))
+
+
+def test_listing_cards_without_their_fields(storefront: Storefront, tmp_path: Path) -> None:
+    """Cards whose company / title / certificate elements are missing: stored without those
+    values (never invented), at their positions; the next run fills them from the site."""
+    html = storefront.html(page(4) + "?x")
+    bare = re.sub(r'class="entry-(company|title|certificate-id)[^"]*"', 'class="x"', html)
+    storefront.override(page(4), html_answer(bare.encode()))
+    db = tmp_path / "certis.db"
+    result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_clean(result.stderr)
+    truth = truth_of(storefront)
+    stored = stored_products(db)
+    on_page_4 = [t for t in truth if t["site_page"] == 4]
+    for t in on_page_4:
+        row = stored[t["url"]]
+        assert (row["page_id"], row["index_in_page"]) == (t["page_id"], t["index_in_page"])
+        assert row["manufacturer"] is None and row["model"] is None
+    storefront.httpd.overrides.pop(page(4))
+    assert crawl(storefront.listing_url, db, "mode=full").returncode == 0
+    assert storefront.site is not None
+    assert_db_matches_truth(db, storefront.site)
+
+
+def test_empty_product_feed(storefront: Storefront, tmp_path: Path) -> None:
+    html = storefront.html(page(5) + "?x")
+    empty = re.sub(r"<article class=\"[^\"]*type-product.*?</article>", "", html, flags=re.S)
+    assert "type-product" not in empty and "post-feed" in empty
+    storefront.override(page(5), html_answer(empty.encode()))
+    db = tmp_path / "certis.db"
+    result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_clean(result.stderr)
+    assert "Site page 5 stayed incomplete: 0/12 cards" in result.stderr
+    assert_rest_stored_and_next_run_completes(storefront, db, {5}, page(5))
+
+
+def test_garbage_bytes_instead_of_a_listing_page(storefront: Storefront, tmp_path: Path) -> None:
+    garbage = random.Random(3).randbytes(40_000)
+    storefront.override(page(6), html_answer(garbage))
+    db = tmp_path / "certis.db"
+    result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_clean(result.stderr)
+    assert "listing pages 6" in result.stderr
+    assert_rest_stored_and_next_run_completes(storefront, db, {6}, page(6))
+
+
+def test_garbage_bytes_as_the_first_page_stop_the_run(
+    storefront: Storefront, tmp_path: Path
+) -> None:
+    storefront.override(page(1), html_answer(random.Random(4).randbytes(40_000)))
+    db = tmp_path / "certis.db"
+    result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
+    assert_one_line_error(result, "does not look like the certified-products listing", 1)
+    assert rows(db, "SELECT finish_reason FROM crawl_runs")[-1]["finish_reason"] == (
+        "site_not_listing"
+    )
+    assert rows(db, "SELECT url FROM products") == []
+
+
+def test_garbage_bytes_instead_of_a_detail_page(storefront: Storefront, tmp_path: Path) -> None:
+    victim = truth_of(storefront)[30]
+    path = urlsplit(victim["url"]).path
+    storefront.override(path, html_answer(random.Random(5).randbytes(20_000)))
+    db = tmp_path / "certis.db"
+    result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_clean(result.stderr)
+    details = stored_details(db)
+    assert victim["url"] not in details and len(details) == 119
+    assert victim["url"] in stored_products(db)
+    storefront.httpd.overrides.pop(path)
+    assert crawl(storefront.listing_url, db).returncode == 0
+    assert storefront.site is not None
+    assert_db_matches_truth(db, storefront.site)
+
+
+def test_listing_in_a_legacy_encoding_declared_right(
+    storefront: Storefront, tmp_path: Path
+) -> None:
+    """A page sent as ISO-8859-1 (characters outside it as entities) reads exactly as UTF-8."""
+    for n in (2, 3):
+        html = storefront.html(page(n) + "?x")
+        latin = html.encode("iso-8859-1", errors="xmlcharrefreplace")
+        storefront.override(page(n), html_answer(latin, "text/html; charset=ISO-8859-1"))
+    db = tmp_path / "certis.db"
+    result = crawl(storefront.listing_url, db)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert storefront.site is not None
+    assert_db_matches_truth(db, storefront.site)
+    assert any(not t["manufacturer"].isascii() for t in truth_of(storefront) if t["site_page"] < 4)
+
+
+def test_listing_in_a_wrong_encoding(storefront: Storefront, tmp_path: Path) -> None:
+    """A page sent as Windows-1252 but declared UTF-8: no crash, every card at its position;
+    the names read from it are what the page says (mis-decoded), and a full run with the page
+    fixed records the corrections in product_changes."""
+    html = storefront.html(page(2) + "?x")
+    wrong = html.encode("cp1252", errors="xmlcharrefreplace")
+    storefront.override(page(2), html_answer(wrong))
+    db = tmp_path / "certis.db"
+    result = crawl(storefront.listing_url, db)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_clean(result.stderr)
+    assert storefront.site is not None
+    truth = truth_of(storefront)
+    stored = stored_products(db)
+    assert set(stored) == {t["url"] for t in truth}
+    for t in truth:
+        assert (stored[t["url"]]["page_id"], stored[t["url"]]["index_in_page"]) == (
+            t["page_id"],
+            t["index_in_page"],
+        )
+    storefront.httpd.overrides.pop(page(2))
+    assert crawl(storefront.listing_url, db, "mode=full").returncode == 0
+    assert_db_matches_truth(db, storefront.site)
+
+
+def test_50_mb_response_is_refused(storefront: Storefront, tmp_path: Path) -> None:
+    """A 50 MB detail page (streamed, no Content-Length) is cut off at DOWNLOAD_MAXSIZE."""
+    from certis_scraper import settings as project_settings
+
+    assert project_settings.DOWNLOAD_MAXSIZE <= 10 * 1024 * 1024  # pages are ~50-150 kB
+    victim = truth_of(storefront)[10]
+    path = urlsplit(victim["url"]).path
+    sent: list[int] = []
+
+    def huge() -> tuple[int, dict[str, str], Iterator[bytes]]:
+        def chunks() -> Iterator[bytes]:
+            chunk = b"<p>" + b"x" * (1024 * 1024 - 7) + b"</p>\n"
+            for _ in range(50):
+                sent.append(len(chunk))
+                yield chunk
+
+        return 200, {"Content-Type": "text/html; charset=UTF-8"}, chunks()
+
+    storefront.override(path, huge)
+    db = tmp_path / "certis.db"
+    started = time.monotonic()
+    result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
+    assert time.monotonic() - started < 60
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_clean(result.stderr)
+    assert "larger than download max size" in result.stderr
+    # The client hung up long before the 50 MB were sent, on every attempt.
+    attempts = storefront.hits[path]
+    assert sum(sent) < attempts * 20 * 1024 * 1024
+    details = stored_details(db)
+    assert victim["url"] not in details and len(details) == 119
+    assert len(stored_products(db)) == 120
+
+
+def test_cards_linking_off_the_site_are_never_followed(
+    storefront: Storefront, tmp_path: Path
+) -> None:
+    elsewhere = Storefront(None)  # another host (another port of loopback): must see nothing
+    try:
+        truth = truth_of(storefront)
+        on_page_3 = [t for t in truth if t["site_page"] == 3]
+        html = storefront.html(page(3) + "?x")
+        offsite = {
+            on_page_3[0]["url"]: f"{elsewhere.base_url}/csa_product/not-ours/",
+            on_page_3[1]["url"]: f"{storefront.base_url}/wp-admin/not-a-product/",
+            on_page_3[2]["url"]: "javascript:alert(1)",
+        }
+        for ours, theirs in offsite.items():
+            html = html.replace(f'href="{ours}"', f'href="{theirs}"')
+        storefront.override(page(3), html_answer(html.encode()))
+        db = tmp_path / "certis.db"
+        result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert_clean(result.stderr)
+        assert sum(elsewhere.hits.values()) == 0
+        assert "/wp-admin/not-a-product/" not in storefront.hits
+        requested = set(storefront.hits)
+        assert all(
+            p.startswith(("/csa-iot_products/", "/csa_product/")) or p == "/robots.txt"
+            for p in requested
+        ), requested
+        stored = stored_products(db)
+        assert not set(offsite) & set(stored)
+        assert {t["url"] for t in truth} - set(offsite) == set(stored)
+        # Pages without the bad cards are placed right.
+        for t in truth:
+            if t["site_page"] != 3:
+                row = stored[t["url"]]
+                assert (row["page_id"], row["index_in_page"]) == (
+                    t["page_id"],
+                    t["index_in_page"],
+                )
+    finally:
+        elsewhere.stop()
+
+
+def test_script_and_formula_strings_are_stored_verbatim(make_sim: Any, tmp_path: Path) -> None:
+    server = make_sim(products=60, seed=1)
+    site = server.site
+    nasty = {
+        "firmware_version": "=cmd|' /C calc'!A0",
+        "hardware_version": "<script>alert('x')</script>",
+        "software_version": "@SUM(1+1)*cmd|' /C calc'!A0",
+        "family_sku": '+1"; DROP TABLE products; --',
+        "model": "<img src=x onerror=alert(1)>",
+    }
+    target = site.truth()[5]["url"]
+    site.update_product(target, **nasty)
+    db = tmp_path / "certis.db"
+    result = crawl(server.listing_url, db)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_db_matches_truth(db, site)
+    stored = stored_details(db)[target]
+    for field, value in nasty.items():
+        assert stored[field] == value
+    assert len(rows(db, "SELECT url FROM products")) == 60
+
+
+# --- bad arguments, settings and databases --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "needle"),
+    [
+        ("CERTIS_MAX_PAGES=abc", "setting CERTIS_MAX_PAGES='abc': expected an integer"),
+        ("CERTIS_BATCH_SIZE=0", "setting CERTIS_BATCH_SIZE='0': expected at least 1"),
+        ("CERTIS_DB_BUSY_TIMEOUT=soon", "CERTIS_DB_BUSY_TIMEOUT='soon': expected a number"),
+        ("CERTIS_DETAILS=maybe", "CERTIS_DETAILS='maybe': expected true or false"),
+        ("CERTIS_RETRY_ROUNDS=-1", "CERTIS_RETRY_ROUNDS='-1': expected at least 0"),
+        ("DOWNLOAD_TIMEOUT=1m", "DOWNLOAD_TIMEOUT='1m': expected a number"),
+        ("CERTIS_LISTING_URL=ftp://x/", "CERTIS_LISTING_URL='ftp://x/': expected an http(s)"),
+    ],
+)
+def test_bad_setting(setting: str, needle: str, tmp_path: Path) -> None:
+    name, _, value = setting.partition("=")
+    db = tmp_path / "certis.db"
+    result = crawl("http://127.0.0.1:9/", db, settings={name: value})
+    assert_one_line_error(result, needle, 2)
+    assert not db.exists()
+
+
+def test_bad_setting_from_the_environment(tmp_path: Path) -> None:
+    from crawl_helpers import scrapy
+
+    result = scrapy(
+        "crawl",
+        "matter_list",
+        env={"CERTIS_MAX_PAGES": "ten", "CERTIS_DB": str(tmp_path / "certis.db")},
+    )
+    assert_one_line_error(result, "setting CERTIS_MAX_PAGES='ten': expected an integer", 2)
+
+
+@pytest.mark.parametrize(
+    ("arg", "needle"),
+    [
+        ("pages=0", "pages='0'"),
+        ("pages=9-3", "pages='9-3'"),
+        ("pages=1-999999", "pages='1-999999'"),
+        ("mode=FULL;rm -rf /", "mode='FULL;rm -rf /'"),
+    ],
+)
+def test_more_bad_spider_arguments(arg: str, needle: str, tmp_path: Path) -> None:
+    result = crawl("http://127.0.0.1:9/", tmp_path / "certis.db", arg)
+    assert_one_line_error(result, needle, 2)
+
+
+def test_database_path_that_cannot_be_written(sim: Any, tmp_path: Path) -> None:
+    regular = tmp_path / "a-file"
+    regular.write_text("not a directory\n")
+    result = crawl(sim.listing_url, regular / "certis.db")
+    assert_one_line_error(result, "error: cannot open database", 1)
+    assert regular.read_text() == "not a directory\n"
+    assert sim.site.stats()["total"] == 0  # refused before any request
+
+
+def test_database_locked_for_a_while_mid_run_loses_nothing(make_sim: Any, tmp_path: Path) -> None:
+    """Another writer holds the database for 3 s while the crawl flushes: items wait, nothing
+    is lost, the run ends normally."""
+    server = make_sim(products=240, seed=9)
+    site = server.site
+    site.set_faults({"slow": True, "slow_delay": 0.01})
+    db = tmp_path / "certis.db"
+    released: list[float] = []
+
+    def hold() -> None:
+        while site.stats()["by_kind"]["detail"] < 20:
+            time.sleep(0.002)
+        holder = sqlite3.connect(db, timeout=30)
+        holder.execute("BEGIN EXCLUSIVE")
+        time.sleep(3)
+        holder.rollback()
+        holder.close()
+        released.append(time.monotonic())
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    result = crawl(
+        server.listing_url,
+        db,
+        settings={"CERTIS_BATCH_SIZE": "20", "CERTIS_DB_BUSY_TIMEOUT": "0.2"},
+    )
+    thread.join(timeout=30)
+    assert released, "the lock was never taken"
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_clean(result.stderr)
+    assert "Database busy" in result.stderr
+    assert integrity(db) == "ok"
+    site.set_faults({})
+    assert_db_matches_truth(db, site)
+
+
+def test_corrupted_database_is_refused_and_left_alone(sim: Any, tmp_path: Path) -> None:
+    db = tmp_path / "certis.db"
+    assert crawl(sim.listing_url, db).returncode == 0
+    data = bytearray(db.read_bytes())
+    data[200:4096] = random.Random(6).randbytes(4096 - 200)  # first page, after the header
+    db.write_bytes(bytes(data))
+    before = db.read_bytes()
+    sim.site.clear_log()
+    result = crawl(sim.listing_url, db)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert_clean(result.stderr)
+    assert [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert db.read_bytes() == before
+    assert sim.site.stats()["total"] == 0
