@@ -285,9 +285,9 @@ def test_listing_in_a_wrong_encoding(storefront: Storefront, tmp_path: Path) -> 
     """A page sent as Windows-1252 but declared UTF-8: no crash, every card at its position;
     the names read from it are what the page says (mis-decoded), and a full run with the page
     fixed records the corrections in product_changes."""
-    html = storefront.html(page(2) + "?x")
+    html = storefront.html(page(3) + "?x")
     wrong = html.encode("cp1252", errors="xmlcharrefreplace")
-    storefront.override(page(2), html_answer(wrong))
+    storefront.override(page(3), html_answer(wrong))
     db = tmp_path / "certis.db"
     result = crawl(storefront.listing_url, db)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -301,9 +301,15 @@ def test_listing_in_a_wrong_encoding(storefront: Storefront, tmp_path: Path) -> 
             t["page_id"],
             t["index_in_page"],
         )
-    storefront.httpd.overrides.pop(page(2))
+    garbled = {
+        u for u, r in stored.items() if "\ufffd" in (r["manufacturer"] or "") + (r["model"] or "")
+    }
+    assert len(garbled) == 3  # the three cards of page 3 with non-ASCII names
+    storefront.httpd.overrides.pop(page(3))
     assert crawl(storefront.listing_url, db, "mode=full").returncode == 0
     assert_db_matches_truth(db, storefront.site)
+    corrected = {r["url"] for r in rows(db, "SELECT url FROM product_changes")}
+    assert corrected == garbled
 
 
 def test_50_mb_response_is_refused(storefront: Storefront, tmp_path: Path) -> None:
