@@ -86,5 +86,6 @@ EXTENSIONS = {
 
 # Feeds (`-O products.json`): UTF-8, stable column order.
 FEED_EXPORT_ENCODING = "utf-8"
-FEED_EXPORT_FIELDS = None
+# CSV feeds neutralise cells a spreadsheet would run as a formula, and join lists with "; ".
+FEED_EXPORTERS = {"csv": "certis_scraper.export.SafeCsvItemExporter"}
 LOG_LEVEL = os.environ.get("CERTIS_LOG_LEVEL", "INFO")

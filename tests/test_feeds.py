@@ -16,8 +16,6 @@ from crawl_helpers import crawl
 from certis_scraper.items import DETAIL_FIELDS, PRODUCT_FIELDS
 from certis_scraper.simsite import SimServer
 
-SAFE_CSV = '{"csv": "certis_scraper.export.SafeCsvItemExporter"}'
-
 
 def test_feeds_first_run_then_incremental(sim: SimServer, tmp_path: Path) -> None:
     db = tmp_path / "certis.db"
@@ -30,7 +28,7 @@ def test_feeds_first_run_then_incremental(sim: SimServer, tmp_path: Path) -> Non
     first = crawl(
         sim.listing_url,
         db,
-        settings={"FEED_EXPORTERS": SAFE_CSV, "FEEDS": json.dumps(feeds)},
+        settings={"FEEDS": json.dumps(feeds)},  # the project's own FEED_EXPORTERS apply
         extra=("-O", str(json_path), "-O", str(csv_path)),
     )
     assert first.returncode == 0, first.log[-2000:]
@@ -63,6 +61,8 @@ def test_feeds_first_run_then_incremental(sim: SimServer, tmp_path: Path) -> Non
         safe_rows = list(csv.DictReader(fh))
     models = {r["model"] for r in safe_rows if r["url"] == formula["url"]}
     assert models == {"'" + formula["model"]}
+    # ... and plain `-O products.csv` gets the same treatment.
+    assert ["'" + formula["model"]] == [r[2] for r in rows[1:] if r[0] == formula["url"]][:1]
 
     # Incremental run with a FEEDS setting splitting the kinds: only this run's items.
     added = sim.site.add_products(3)
