@@ -1,0 +1,102 @@
+"""Store benchmark: upsert throughput (items/s) at several batch sizes, and the time of one flush.
+
+    .venv/bin/python -m benchmarks.bench_store [--products 20000] [--batches 50,200,1000,5000]
+
+The items are the simulator's ground truth (realistic text, positions and every detail field).
+For each batch size, on a fresh database:
+
+- first load: flushes of `batch` items, half listing cards, half the same products' details
+  (the mix a first crawl hands the store pipeline), until every product and detail is stored;
+- re-crawl: the same cards again, unchanged (what `mode=full` writes), in batches of `batch`.
+
+A flush is what StorePipeline.flush does: upsert_products then upsert_details, each one
+transaction. Its time is given as the median and the slowest of the first load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from certis_scraper.simsite import SimSite
+from certis_scraper.store import Store
+
+DEFAULT_BATCHES = (50, 200, 1000, 5000)
+
+
+def items(products: int, seed: int = 1) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Cards and details of a simulated site of `products`, oldest first (as pages fill)."""
+    truth = SimSite(products=products, seed=seed).truth()
+    cards, details = [], []
+    for row in reversed(truth):
+        cards.append(
+            {
+                "url": row["url"],
+                "manufacturer": row["manufacturer"],
+                "model": row["model"],
+                "certificate_id": row["certificate_id"],
+                "page_id": row["page_id"],
+                "index_in_page": row["index_in_page"],
+            }
+        )
+        details.append({"url": row["url"], **row["details"]})
+    return cards, details
+
+
+def one_batch_size(
+    path: Path, cards: list[dict[str, Any]], details: list[dict[str, Any]], batch: int
+) -> dict[str, Any]:
+    store = Store.open(path)
+    run_id = store.start_run("missing", {})
+    half = max(1, batch // 2)
+    flushes: list[float] = []
+    started = time.perf_counter()
+    for i in range(0, len(cards), half):
+        t0 = time.perf_counter()
+        store.upsert_products(cards[i : i + half], run_id)
+        store.upsert_details(details[i : i + half], run_id)
+        flushes.append(time.perf_counter() - t0)
+    load = time.perf_counter() - started
+    started = time.perf_counter()
+    for i in range(0, len(cards), batch):
+        store.upsert_products(cards[i : i + batch], run_id)
+    again = time.perf_counter() - started
+    store.close()
+    written = len(cards) + len(details)
+    return {
+        "batch": batch,
+        "first_load_items_per_s": round(written / load),
+        "recrawl_items_per_s": round(len(cards) / again),
+        "flush_median_ms": round(1000 * statistics.median(flushes), 2),
+        "flush_max_ms": round(1000 * max(flushes), 2),
+        "flushes": len(flushes),
+    }
+
+
+def run(products: int = 20_000, batches: tuple[int, ...] = DEFAULT_BATCHES) -> dict[str, Any]:
+    cards, details = items(products)
+    results = []
+    for batch in batches:
+        with tempfile.TemporaryDirectory(prefix="certis-bench-") as tmp:
+            results.append(one_batch_size(Path(tmp) / "store.db", cards, details, batch))
+    return {"products": products, "items_first_load": 2 * products, "batches": results}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--products", type=int, default=20_000)
+    parser.add_argument("--batches", default=",".join(str(b) for b in DEFAULT_BATCHES))
+    args = parser.parse_args(argv)
+    batches = tuple(int(b) for b in args.batches.split(",") if b.strip())
+    print(json.dumps(run(args.products, batches), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
