@@ -9,6 +9,7 @@ paths a test overrides and passes every other request to the simulator's SimSite
 
 from __future__ import annotations
 
+import csv
 import random
 import re
 import sqlite3
@@ -408,6 +409,17 @@ def test_script_and_formula_strings_are_stored_verbatim(make_sim: Any, tmp_path:
     for field, value in nasty.items():
         assert stored[field] == value
     assert len(rows(db, "SELECT url FROM products")) == 60
+    # Exported safely: a spreadsheet opening the CSV sees text, not formulas.
+    from crawl_helpers import scrapy
+
+    out = tmp_path / "products.csv"
+    exported = scrapy("export", str(out), env={"CERTIS_DB": str(db)})
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    with out.open(newline="", encoding="utf-8-sig") as handle:
+        line = next(r for r in csv.DictReader(handle) if r["url"] == target)
+    assert line["firmware_version"] == "'" + nasty["firmware_version"]
+    assert line["software_version"] == "'" + nasty["software_version"]
+    assert line["hardware_version"] == nasty["hardware_version"]
 
 
 # --- bad arguments, settings and databases --------------------------------------------------
