@@ -52,15 +52,17 @@ class ValidationPipeline:
 
 
 class MergeByUrlPipeline:
-    """Merge items of the same URL seen again in this run; drop exact repeats.
+    """Items of a URL already passed on in this run: drop exact repeats, merge the rest.
 
     A page fetched twice (a retry, a re-check) gives the same cards again: only what changed
-    goes on, merged so that a value seen earlier is never replaced by a missing one.
+    goes on, merged with what was seen before so that a value is never replaced by a missing
+    one. Only the merged values of the last item per URL and kind are kept, as a digest when the
+    item is complete (most are), so memory stays small on large sites.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.seen: dict[tuple[str, str], dict[str, Any]] = {}
+        self.seen: dict[tuple[str, str], int | dict[str, Any]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MergeByUrlPipeline:
@@ -70,16 +72,21 @@ class MergeByUrlPipeline:
         key = (item.kind, item.url)
         incoming = dict(item)
         previous = self.seen.get(key)
-        if previous is None:
-            self.seen[key] = incoming
-            return item
-        merged = {**previous, **{k: v for k, v in incoming.items() if v is not None}}
-        if merged == previous:
+        if isinstance(previous, dict):
+            incoming = {**previous, **{k: v for k, v in incoming.items() if v is not None}}
+        if previous is not None and _digest(incoming) in (previous, _digest(previous)):
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value(f"certis/duplicates/{item.kind}")
             raise DropItem(f"{item.kind} {item.url} already passed on unchanged in this run")
-        self.seen[key] = merged
-        return type(item).model_validate(merged)
+        complete = all(v is not None for v in incoming.values())
+        self.seen[key] = _digest(incoming) if complete else incoming
+        return type(item).model_validate(incoming) if isinstance(previous, dict) else item
+
+
+def _digest(values: int | dict[str, Any]) -> int:
+    if isinstance(values, int):
+        return values
+    return hash(tuple((k, repr(v)) for k, v in values.items()))
 
 
 class StorePipeline:

@@ -112,20 +112,30 @@ def test_progress_extension_counts_and_writes_events(tmp_path: Path) -> None:
     ext.spider_closed(reason="finished")
     snap = ext.snapshot()
     assert snap == {
-        "pages_planned": 3, "pages_done": 1, "pages_failed": 1, "pages_retried": 2,
-        "products": 0, "details_planned": 2, "details_done": 1, "details_failed": 1,
+        "pages_planned": 3,
+        "pages_done": 1,
+        "pages_failed": 1,
+        "pages_retried": 2,
+        "products": 0,
+        "details_planned": 2,
+        "details_done": 1,
+        "details_failed": 1,
     }
     lines = [json.loads(line) for line in events.read_text().splitlines()]
     assert [e["event"] for e in lines] == [
-        "stage_started", "page_completed", "page_failed", "page_failed", "retry_started",
-        "detail_failed", "progress", "finished",
+        "stage_started",
+        "page_completed",
+        "page_failed",
+        "page_failed",
+        "retry_started",
+        "detail_failed",
+        "progress",
+        "finished",
     ]
     assert lines[-1]["reason"] == "finished" and lines[-1]["pages_done"] == 1
 
 
-def test_progress_bar_only_on_a_terminal(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_progress_bar_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     stderr = io.StringIO()
     monkeypatch.setattr("sys.stderr", stderr)
     ext, _ = make_progress(tmp_path, bar=True)
@@ -142,8 +152,9 @@ def test_progress_bar_only_on_a_terminal(
 
 def test_custom_signals_reach_the_extension(tmp_path: Path) -> None:
     ext, _ = make_progress(tmp_path)
-    ext.crawler.signals.send_catch_log(certis_signals.page_completed, page=1, cards=12,
-                                       expected=12, attempt=0)
+    ext.crawler.signals.send_catch_log(
+        certis_signals.page_completed, page=1, cards=12, expected=12, attempt=0
+    )
     assert ext.get("pages_done") == 1
 
 
@@ -151,3 +162,36 @@ def test_format_duration() -> None:
     assert format_duration(5) == "5s"
     assert format_duration(151) == "2m31s"
     assert format_duration(3725) == "1h02m"
+
+
+def test_validation_and_merge_pipelines() -> None:
+    from scrapy.exceptions import DropItem
+
+    from certis_scraper.items import ProductItem
+    from certis_scraper.pipelines import MergeByUrlPipeline, ValidationPipeline
+
+    crawler = get_crawler(MatterListSpider)
+    crawler.stats.open_spider()  # type: ignore[union-attr,call-arg]
+    validate, merge = ValidationPipeline(crawler), MergeByUrlPipeline(crawler)
+    url = "https://csa-iot.org/csa_product/wi-fi-plug-27/"
+    bad = ProductItem.model_construct(url="https://evil.example/x", page_id=-1)
+    with pytest.raises(DropItem, match=r"invalid product https://evil\.example/x: url"):
+        validate.process_item(bad)
+    assert crawler.stats.get_value("certis/invalid/product/page_id") == 1  # type: ignore[union-attr]
+    card = validate.process_item(
+        ProductItem.model_construct(
+            url=url,
+            model="Wi-Fi plug",
+            manufacturer=None,
+            certificate_id="CSA1",
+            page_id=3,
+            index_in_page=4,
+        )
+    )
+    assert merge.process_item(card) is card
+    with pytest.raises(DropItem, match="unchanged"):
+        merge.process_item(card.model_copy())
+    richer = merge.process_item(card.model_copy(update={"manufacturer": "Tuya", "model": None}))
+    assert (richer.manufacturer, richer.model) == ("Tuya", "Wi-Fi plug")  # merged, not replaced
+    with pytest.raises(DropItem):
+        merge.process_item(richer.model_copy())

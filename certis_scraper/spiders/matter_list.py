@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 
 from certis_scraper import logs
 from certis_scraper import signals as certis_signals
-from certis_scraper.analysis import analyze
+from certis_scraper.analysis import MissingDataAnalysis, analyze
 from certis_scraper.items import ProductDetailItem, ProductItem
 from certis_scraper.listing_tracker import ListingTracker
 from certis_scraper.pages import (
@@ -106,6 +106,7 @@ class MatterListSpider(Spider):
         self.store: Store | None = None
         self.run_id: int | None = None
         self.status: SiteStatus | None = None
+        self.analysis: MissingDataAnalysis | None = None
         self.tracker: ListingTracker | None = None
         self.failure: tuple[str, str] | None = None
         self.started = time.monotonic()
@@ -325,7 +326,7 @@ class MatterListSpider(Spider):
         elif self.args.mode == "full":
             plan = list(existing)
         else:
-            analysis = analyze(self.store, self.status)
+            analysis = self.analysis = analyze(self.store, self.status)
             logger.info(
                 "Analysis: strategy %s, %d missing pages, %d incomplete page_ids, "
                 "%d products without details",
@@ -350,6 +351,8 @@ class MatterListSpider(Spider):
             return []
         if self.args.mode == "full":
             return sorted(self.store.known_positions())
+        if self.analysis is not None:
+            return list(self.analysis.missing_products)
         return self.store.urls_without_details()
 
     # --- stage 3: listing pages -----------------------------------------------------------------
