@@ -120,3 +120,26 @@ def test_feed_export_still_works(sim: Any, tmp_path: Path) -> None:
     products = [i for i in items if "page_id" in i]
     assert {p["url"] for p in products} == {t["url"] for t in sim.site.truth()}
     assert list(products[0])[:4] == ["url", "manufacturer", "model", "certificate_id"]
+
+
+def test_max_pages_bounds_a_run_and_the_next_run_goes_on(sim: Any, tmp_path: Path) -> None:
+    db = tmp_path / "certis.db"
+    settings = {"CERTIS_MAX_PAGES": "2", "CERTIS_DETAILS": "0"}
+    result = crawl(sim.listing_url, db, settings=settings)
+    assert result.returncode == 0, result.log[-3000:]
+    # The status pages (1 and 5) plus the analyzer's first two priority pages (1 and 2).
+    assert listing_pages_requested(sim.site) == [1, 2, 5]
+    assert len(stored_products(db)) == 36
+    sim.site.clear_log()
+    assert crawl(sim.listing_url, db, settings=settings).returncode == 0
+    assert listing_pages_requested(sim.site) == [1, 3, 4, 5]
+    assert_matches_truth(db, sim.site)
+
+
+def test_explicit_pages_argument(sim: Any, tmp_path: Path) -> None:
+    db = tmp_path / "certis.db"
+    result = crawl(sim.listing_url, db, "pages=3", settings={"CERTIS_DETAILS": "0"})
+    assert result.returncode == 0, result.log[-3000:]
+    assert listing_pages_requested(sim.site) == [1, 3, 5]
+    truth = {t["url"] for t in sim.site.truth() if t["site_page"] in (1, 3, 5)}
+    assert set(stored_products(db)) == truth
