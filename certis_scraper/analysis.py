@@ -73,7 +73,17 @@ class MissingDataAnalysis:
         data["collection_strategy"] = self.collection_strategy.value
         return data
 
+    def drift_warnings(self) -> list[str]:
+        """What users read about drift: one line a finding, then what to do about it."""
+        lines = [f"{finding.kind}: {finding.detail}" for finding in self.drift]
+        if self.needs_full_reconciliation:
+            lines.append(RECONCILE_HINT)
+        return lines
 
+
+RECONCILE_HINT = (
+    "stored positions have drifted: run `scrapy crawl matter_list -a mode=full` to reconcile them"
+)
 # Drift kinds after which only a walk of every listing page (mode=full) puts things right.
 RECONCILE_KINDS = frozenset({"more_live_than_site", "positions_beyond_site", "duplicate_positions"})
 

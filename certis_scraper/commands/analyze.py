@@ -84,13 +84,7 @@ def render(result: MissingDataAnalysis, counts: dict[str, int], limit: int = 20)
             lines.append(f"... and {len(result.incomplete_pages) - limit} more (see --json)")
     if result.drift:
         lines.append("")
-        for finding in result.drift:
-            lines.append(f"warning: {finding.kind}: {finding.detail}")
-        if result.needs_full_reconciliation:
-            lines.append(
-                "warning: stored positions have drifted: run `scrapy crawl matter_list"
-                " -a mode=full` to reconcile them"
-            )
+        lines.extend(f"warning: {warning}" for warning in result.drift_warnings())
     return "\n".join(lines)
 
 

@@ -93,6 +93,7 @@ def build_status(store: Store, listing_url: str, user_agent: str, timeout: float
         },
         "last_run": last_run,
         "drift": [{"kind": f.kind, "detail": f.detail, "count": f.count} for f in result.drift],
+        "warnings": result.drift_warnings(),
         "needs_full_reconciliation": result.needs_full_reconciliation,
     }
 
@@ -127,13 +128,7 @@ def render_status(report: dict[str, Any]) -> str:
             f"last run  #{run['id']} ({run['mode'] or 'missing'}) started {run['started_at']},"
             f" {ended}{items}"
         )
-    for finding in report["drift"]:
-        lines.append(f"warning: {finding['kind']}: {finding['detail']}")
-    if report["needs_full_reconciliation"]:
-        lines.append(
-            "warning: stored positions have drifted: run `scrapy crawl matter_list -a mode=full`"
-            " to reconcile them"
-        )
+    lines.extend(f"warning: {warning}" for warning in report["warnings"])
     return "\n".join(lines)
 
 

@@ -335,10 +335,8 @@ class MatterListSpider(Spider):
                 len(analysis.incomplete_pages),
                 len(analysis.missing_products),
             )
-            for finding in analysis.drift:
-                logger.warning("Drift (%s): %s", finding.kind, finding.detail)
-            if analysis.needs_full_reconciliation:
-                logger.warning("Stored positions no longer match the site: run with -a mode=full")
+            for warning in analysis.drift_warnings():
+                logger.warning("Drift: %s", warning)
             plan = list(analysis.priority_pages)
         if self.conf.max_pages:
             plan = plan[: self.conf.max_pages]
