@@ -15,6 +15,7 @@ import http.client
 import json
 import multiprocessing
 import pstats
+import re
 import sqlite3
 import sys
 import tempfile
@@ -212,14 +213,17 @@ def _area(filename: str, name: str) -> str:
     return "other Python (stdlib, libraries)"
 
 
+_STDLIB = re.compile(r"/lib/python3\.\d+/")
+
+
 def _label(key: tuple[str, int, str]) -> str:
     filename, line, name = key
     if filename == "~":
         return name
-    for marker in ("site-packages/", "/lib/python3"):
-        if marker in filename:
-            filename = filename.split(marker, 1)[1]
-            break
+    if "site-packages/" in filename:
+        filename = filename.split("site-packages/", 1)[1]
+    elif _STDLIB.search(filename):
+        filename = _STDLIB.split(filename, 1)[1]
     else:
         with contextlib.suppress(ValueError):
             filename = str(Path(filename).resolve().relative_to(ROOT))
