@@ -27,7 +27,14 @@ def build(path: Path, size: int) -> Store:
     store = Store.open(path)
     conn = store.db.conn
     now = "2025-01-01T00:00:00+00:00"
+    # The full-text index is filled once after the inserts rather than by its per-row trigger
+    # (3x faster to build; the same database at the end).
+    fts_trigger = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'products_ai'"
+    ).fetchone()
     conn.execute("BEGIN")
+    if fts_trigger:
+        conn.execute("DROP TRIGGER products_ai")
     conn.executemany(
         "INSERT INTO products(url, manufacturer, model, certificate_id, page_id, index_in_page,"
         " first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -54,6 +61,9 @@ def build(path: Path, size: int) -> Store:
             if rank % GAP_EVERY != GAP_EVERY - 1 and rank % NO_DETAILS_EVERY
         ),
     )
+    if fts_trigger:
+        conn.execute(fts_trigger[0])
+        conn.execute("INSERT INTO products_fts(products_fts) VALUES ('rebuild')")
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     # A crawl writes small transactions that SQLite checkpoints as it goes; one huge insert
