@@ -44,12 +44,21 @@ class ListingTracker:
         """Cards a complete copy of `page` shows, by the best current knowledge of the site."""
         return SiteStatus.from_total(self.total_now).cards_on_site_page(page)
 
-    def place(self, page: int, urls: Sequence[str], *, trust_shift: bool = False) -> list[int]:
+    def place(
+        self,
+        page: int,
+        urls: Sequence[str],
+        indices: Sequence[int] | None = None,
+        *,
+        trust_shift: bool = False,
+    ) -> list[int]:
         """Ranks of the cards of a complete page, in page order; updates the shift from anchors.
 
+        `indices`: each card's place on the page when some cards were skipped (default 0, 1, ...).
         `trust_shift`: the current shift was just measured (a re-check), skip anchoring.
         """
-        computed = self._ranks(page, len(urls), self.shift)
+        places = list(indices) if indices is not None else list(range(len(urls)))
+        computed = self._ranks(page, places, self.shift)
         anchored = False
         if not trust_shift:
             deltas = [
@@ -60,7 +69,7 @@ class ListingTracker:
                 delta = Counter(deltas).most_common(1)[0][0]
                 if delta:
                     self.shift += delta
-                    computed = self._ranks(page, len(urls), self.shift)
+                    computed = self._ranks(page, places, self.shift)
         self._seq += 1
         self.placed[page] = PlacedPage(page, self._seq, self.shift, anchored, list(urls), computed)
         for url, rank in zip(urls, computed, strict=True):
@@ -69,9 +78,9 @@ class ListingTracker:
             self.first_page_urls = list(urls)
         return computed
 
-    def _ranks(self, page: int, count: int, shift: int) -> list[int]:
+    def _ranks(self, page: int, places: Sequence[int], shift: int) -> list[int]:
         total = self.status.total + shift
-        return [from_oldest(total, page, d) for d in range(count)]
+        return [from_oldest(total, page, d) for d in places]
 
     def added_since_start(self, page_urls: Sequence[str], page: int = 1) -> int | None:
         """Products added at the front since the status check, read off a fresh copy of `page`.
@@ -117,7 +126,11 @@ class ListingTracker:
         measured shift, so its ranks are right).
         """
         fresh = dict(
-            zip(fresh_urls, self._ranks(earlier.page, len(fresh_urls), self.shift), strict=True)
+            zip(
+                fresh_urls,
+                self._ranks(earlier.page, range(len(fresh_urls)), self.shift),
+                strict=True,
+            )
         )
         common = [
             (fresh[u], r) for u, r in zip(earlier.urls, earlier.ranks, strict=True) if u in fresh

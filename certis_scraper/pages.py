@@ -122,6 +122,7 @@ class Card:
     manufacturer: str | None
     model: str | None
     certificate_id: str | None
+    index: int = 0  # position among the page's product cards, off-site ones included
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,7 @@ def parse_listing(text: str, url: str) -> ListingPage:
     is_listing = bool(feed)
     cards: list[Card] = []
     offsite = 0
-    for article in feed.css("article.type-product"):
+    for index, article in enumerate(feed.css("article.type-product")):
         hrefs = article.css("a[href]::attr(href)").getall()
         preferred = [h for h in hrefs if "/csa_product/" in h] or hrefs
         card_url = _product_url(preferred[0] if preferred else None, url)
@@ -233,6 +234,7 @@ def parse_listing(text: str, url: str) -> ListingPage:
                 manufacturer=_text(article.css(".entry-company")),
                 model=_text(article.css(".entry-title")),
                 certificate_id=_strip_cert_prefix(_text(article.css(".entry-certificate-id"))),
+                index=index,
             )
         )
     current = _current_page(sel) if is_listing else None

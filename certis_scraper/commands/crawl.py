@@ -20,6 +20,8 @@ from certis_scraper.params import ArgumentError, MatterListArgs
 from certis_scraper.spiders.matter_list import FAILED_REASONS, MatterListSpider
 from certis_scraper.store import Store, StoreError
 
+INTERRUPTED = 130
+
 
 class Command(ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -39,6 +41,10 @@ class Command(ScrapyCrawlCommand):
         failed = getattr(crawler.spider, "failure", None) is not None
         if self.crawler_process.bootstrap_failed or reason in FAILED_REASONS or failed:
             self.exitcode = 1
+        elif reason == "shutdown":
+            # Interrupted (Ctrl-C, SIGTERM): what was fetched is stored, but the run is not
+            # complete; 130 is the shell's code for it, so cron and CI can tell.
+            self.exitcode = INTERRUPTED
 
     def preflight(self, opts: argparse.Namespace) -> bool:
         """Bad arguments and settings and an unusable database end the run before it starts."""

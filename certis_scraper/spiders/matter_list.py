@@ -396,7 +396,8 @@ class MatterListSpider(Spider):
         meta = meta or {}
         cards = listing.cards
         expected = self.tracker.expected_cards(page)
-        if len(cards) < expected:
+        # A card linking off the site is shown but never followed: it still takes its place.
+        if len(cards) + listing.offsite_cards < expected:
             merged = self.partial_cards.setdefault(page, {})
             merged.update((c.url, c) for c in cards)
             attempt = int(meta.get("attempt", 0))
@@ -423,7 +424,10 @@ class MatterListSpider(Spider):
             self.page_failed(page, f"incomplete: {len(cards)}/{expected} cards", final=True)
             return
         ranks = self.tracker.place(
-            page, [c.url for c in cards], trust_shift=meta.get("trust_shift", False)
+            page,
+            [c.url for c in cards],
+            [c.index for c in cards],
+            trust_shift=meta.get("trust_shift", False),
         )
         self.partial_cards.pop(page, None)
         yield from self.emit_cards(cards, ranks)
