@@ -28,6 +28,8 @@ def test_first_page_cards_only_products_in_feed_in_order() -> None:
     ]
     # an offsite product link and a same-host non-product link
     assert page.offsite_cards == 2
+    # ...which keep their places: the cards after them are not moved up
+    assert [c.index for c in page.cards] == [0, 1, 4, 5]
 
 
 def test_first_page_card_fields() -> None:
