@@ -106,7 +106,8 @@ def render(results: dict[str, Any]) -> str:
             f"## {title}: {crawl['products']:,} products ({crawl['urls']:,} pages)",
             "",
             "Politeness off (no delay, 16 concurrent requests, AutoThrottle off); the simulator "
-            "runs in its own process. CPU and peak RSS are the crawling process's own (wait4).",
+            "runs in its own process. CPU time is the crawling process's own (os.wait4), peak "
+            "RSS its VmHWM (/proc, polled).",
             "",
         ]
         rows = [_run_row("project `scrapy crawl matter_list`", crawl["project"])]
@@ -204,9 +205,12 @@ def render(results: dict[str, Any]) -> str:
             [f"`{f['function']}`", f["calls"], f["tottime_s"], f["cumtime_s"]]
             for f in profile["top_tottime"]
         ])
-        out += ["", "Project functions by cumulative time (their callees included):", ""]
-        out += _table(["function", "calls", "tottime s", "cumtime s"], [
-            [f"`{f['function']}`", f["calls"], f["tottime_s"], f["cumtime_s"]]
+        out += ["", "Project functions by cumulative time (their callees included; share of "
+                "the profiled time):", ""]
+        total = profile["total_s"] or 1.0
+        out += _table(["function", "calls", "tottime s", "cumtime s", "share"], [
+            [f"`{f['function']}`", f["calls"], f["tottime_s"], f["cumtime_s"],
+             f"{100 * f['cumtime_s'] / total:.0f}%"]
             for f in profile["top_project_cumulative"]
         ])
         out.append("")
