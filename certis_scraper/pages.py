@@ -62,6 +62,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+from lxml import etree
 from parsel import Selector, SelectorList
 
 from .site import page_number_from_url
@@ -477,28 +478,70 @@ class _Pair:
     hrefs: list[str]
 
 
-def _pair_from_nodes(label_node: Selector, value_node: Selector) -> _Pair | None:
-    label = _text(label_node)
+# Detail pages are read with lxml directly, through compiled XPath: parsel's per-call wrapping
+# cost more than the rest of a crawl's own work (see benchmarks/results.md).
+def _class_test(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+_X_TEXT = etree.XPath(".//text()", smart_strings=False)
+_X_HREFS = etree.XPath("descendant-or-self::a/@href", smart_strings=False)
+_X_DETAILS = etree.XPath(f"//*[{_class_test('entry-product-details')}]")
+_X_ITEMS = etree.XPath(f"descendant-or-self::li[{_class_test('item')}]")
+_X_LABEL = etree.XPath(f"descendant-or-self::*[{_class_test('label')}]")
+_X_VALUE = etree.XPath(f"descendant-or-self::*[{_class_test('value')}]")
+_X_SCOPES = etree.XPath(
+    "//*[self::main or self::article or contains(concat(' ', normalize-space(@class), ' '),"
+    " ' entry-content ')][not(ancestor::nav or ancestor::header or ancestor::footer)]"
+)
+_X_LIS = etree.XPath(".//li[not(ancestor::nav)]")
+_X_SUBLIST = etree.XPath("./ul|./ol")
+_X_FIRST_LABEL = etree.XPath(
+    "./*[1][self::strong or self::b or self::label or self::span or self::em]"
+)
+_X_BEFORE_FIRST = etree.XPath("./*[1]/preceding-sibling::text()", smart_strings=False)
+_X_TABLE_ROWS = etree.XPath(
+    f"//table[{_class_test('product-certificates-table')}]//tr[not(ancestor::thead)]"
+)
+_X_CELLS = etree.XPath("./td|./th")
+_X_DTS = etree.XPath(".//dt")
+_X_DD = etree.XPath("./following-sibling::dd[1]")
+_X_CATEGORY_HEADINGS = etree.XPath(
+    "//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::strong]"
+    "[contains(translate(normalize-space(.), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
+    " 'abcdefghijklmnopqrstuvwxyz'), 'application categor')]"
+)
+_X_NEXT_LIST_ITEMS = etree.XPath("./following-sibling::*[1][self::ul or self::ol]/li")
+_X_LATER_LIST_ITEMS = etree.XPath("./following::*[self::ul or self::ol][1]/li")
+
+
+def _etext(node: Any) -> str | None:
+    """All the text under an lxml element, cleaned."""
+    return _clean(" ".join(_X_TEXT(node)))
+
+
+def _pair_from_nodes(label_node: Any, value_node: Any) -> _Pair | None:
+    label = _etext(label_node)
     if label is None:
         return None
     return _Pair(
         label=label.rstrip(_COLONS).strip(),
-        value=_text(value_node),
-        hrefs=value_node.css("a::attr(href)").getall(),
+        value=_etext(value_node),
+        hrefs=_X_HREFS(value_node),
     )
 
 
-def _pair_from_plain_li(li: Selector) -> _Pair | None:
-    text = _text(li)
+def _pair_from_plain_li(li: Any) -> _Pair | None:
+    text = _etext(li)
     if text is None:
         return None
-    hrefs = li.css("a::attr(href)").getall()
+    hrefs = _X_HREFS(li)
     label: str | None = None
     value: str | None = None
-    first = li.xpath("./*[1][self::strong or self::b or self::label or self::span or self::em]")
-    preceding_text = "".join(li.xpath("./*[1]/preceding-sibling::text()").getall()).strip()
+    first = _X_FIRST_LABEL(li)
+    preceding_text = "".join(_X_BEFORE_FIRST(li)).strip()
     if first and not preceding_text:
-        label = _text(first)
+        label = _etext(first[0])
         if label is not None and text.startswith(label):
             rest = text[len(label) :].strip()
             value = _clean(rest[1:] if rest[:1] in (":", "\uff1a") else rest)
@@ -515,64 +558,54 @@ def _pair_from_plain_li(li: Selector) -> _Pair | None:
     return _Pair(label=label, value=value, hrefs=hrefs)
 
 
-def _category_items(sel: Selector) -> tuple[list[Selector], list[str] | None]:
-    headings = sel.xpath(
-        "//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::strong]"
-        "[contains(translate(normalize-space(.), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
-        " 'abcdefghijklmnopqrstuvwxyz'), 'application categor')]"
-    )
-    for heading in headings:
-        lis = heading.xpath("./following-sibling::*[1][self::ul or self::ol]/li")
-        if not lis:
-            lis = heading.xpath("./following::*[self::ul or self::ol][1]/li")
-        values = [v for li in lis if (v := _text(li)) is not None]
+def _category_items(root: Any) -> tuple[list[Any], list[str] | None]:
+    for heading in _X_CATEGORY_HEADINGS(root):
+        lis = _X_NEXT_LIST_ITEMS(heading) or _X_LATER_LIST_ITEMS(heading)
+        values = [v for li in lis if (v := _etext(li)) is not None]
         if lis:
             return list(lis), (values or None)
     return [], None
 
 
-def _detail_pairs(sel: Selector, skip: set[Any]) -> Iterator[_Pair]:
-    details = sel.css(".entry-product-details")
+def _detail_pairs(root: Any, skip: set[Any]) -> Iterator[_Pair]:
+    details = _X_DETAILS(root)
     # 1. li.item with span.label / span.value
-    for li in details.css("li.item"):
-        label, value = li.css(".label"), li.css(".value")
-        if label and value:
-            pair = _pair_from_nodes(label[0], value[0])
+    done: set[Any] = set()
+    for block in details:
+        for li in _X_ITEMS(block):
+            label, value = _X_LABEL(li), _X_VALUE(li)
+            if label and value:
+                done.add(li)
+                pair = _pair_from_nodes(label[0], value[0])
+                if pair:
+                    yield pair
+    # 2. plain li "Label: value"
+    scopes = details or _X_SCOPES(root)
+    seen: set[Any] = set()
+    for scope in scopes:
+        for li in _X_LIS(scope):
+            if li in skip or li in seen or li in done:
+                continue
+            seen.add(li)
+            if (_X_LABEL(li) and _X_VALUE(li)) or _X_SUBLIST(li):
+                continue
+            pair = _pair_from_plain_li(li)
             if pair:
                 yield pair
-    # 2. plain li "Label: value"
-    scopes = details or sel.xpath(
-        "//*[self::main or self::article or contains(concat(' ', normalize-space(@class), ' '),"
-        " ' entry-content ')][not(ancestor::nav or ancestor::header or ancestor::footer)]"
-    )
-    seen: set[Any] = set()
-    for li in scopes.xpath(".//li[not(ancestor::nav)]"):
-        if li.root in skip or li.root in seen:
-            continue
-        seen.add(li.root)
-        if li.css(".label") and li.css(".value"):
-            continue
-        if li.xpath("./ul|./ol"):
-            continue
-        pair = _pair_from_plain_li(li)
-        if pair:
-            yield pair
     # 3. table rows, and definition lists
-    for row in sel.xpath(
-        "//table[contains(concat(' ', normalize-space(@class), ' '),"
-        " ' product-certificates-table ')]//tr[not(ancestor::thead)]"
-    ):
-        cells = row.xpath("./td|./th")
+    for row in _X_TABLE_ROWS(root):
+        cells = _X_CELLS(row)
         if len(cells) >= 2:
             pair = _pair_from_nodes(cells[0], cells[1])
             if pair:
                 yield pair
-    for dt in details.xpath(".//dt"):
-        dd = dt.xpath("./following-sibling::dd[1]")
-        if dd:
-            pair = _pair_from_nodes(dt, dd[0])
-            if pair:
-                yield pair
+    for block in details:
+        for dt in _X_DTS(block):
+            dd = _X_DD(dt)
+            if dd:
+                pair = _pair_from_nodes(dt, dd[0])
+                if pair:
+                    yield pair
 
 
 _NORMALISERS: dict[str, Callable[[_Pair, str], Any]] = {
@@ -600,11 +633,10 @@ def _analyse_detail(text: str, url: str) -> tuple[dict[str, Any], list[str]]:
     manufacturer = _text(sel.css("p.entry-company")) or _text(sel.css(".entry-company"))
     if manufacturer is not None:
         result["manufacturer"] = manufacturer
-    category_nodes, categories = _category_items(sel)
+    category_nodes, categories = _category_items(sel.root)
     if categories:
         result["application_categories"] = categories
-    skip = {node.root for node in category_nodes}
-    for pair in _detail_pairs(sel, skip):
+    for pair in _detail_pairs(sel.root, set(category_nodes)):
         name = field_for_label(pair.label)
         if name is None:
             if pair.label not in unknown:
