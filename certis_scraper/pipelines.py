@@ -138,7 +138,9 @@ class StorePipeline:
             written += store.upsert_products(list(self.products.values()), self.run_id)
             self.products.clear()
         if self.details:
-            written += store.upsert_details(list(self.details.values()), self.run_id)
+            written += store.upsert_details(
+                list(self.details.values()), self.run_id, refresh_vendors=False
+            )
             self.details.clear()
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("certis/store/flushes")
@@ -168,6 +170,8 @@ class StorePipeline:
         for attempt in range(self.max_busy_retries + 1):
             try:
                 self.flush()
+                if self.store is not None:
+                    self.store.refresh_vendors()
                 return
             except StoreBusy as exc:
                 if attempt == self.max_busy_retries:

@@ -480,9 +480,16 @@ class Store:
             changes,
         )
 
-    def upsert_details(self, items: Sequence[Mapping[str, Any]], run_id: int | None) -> int:
+    def upsert_details(
+        self,
+        items: Sequence[Mapping[str, Any]],
+        run_id: int | None,
+        *,
+        refresh_vendors: bool = True,
+    ) -> int:
         """Insert or update detail pages (keys: ProductDetailItem fields, dates as ISO text or
-        dates, lists as lists); returns rows written. Keeps `vendors` up to date."""
+        dates, lists as lists); returns rows written. Keeps `vendors` up to date unless told
+        not to (a crawl refreshes them once at its end: see `refresh_vendors`)."""
         if not items:
             return 0
         batch = _merge_batch(items)
@@ -527,24 +534,36 @@ class Store:
             )
             if changes:
                 self._log_changes(conn, changes)
-            if vids:
+            if vids and refresh_vendors:
                 self._refresh_vendors(conn, vids)
         return len(rows)
 
-    @staticmethod
-    def _refresh_vendors(conn: sqlite3.Connection, vids: Collection[int]) -> None:
+    def refresh_vendors(self) -> None:
+        """Recompute every `vendors` row from the details, in one transaction.
+
+        Each batch of a crawl would otherwise recount its vendors' products: the big vendors
+        are in nearly every batch, which made large crawls quadratic."""
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM vendors")
+            self._insert_vendors(conn, "vid IS NOT NULL", ())
+
+    @classmethod
+    def _refresh_vendors(cls, conn: sqlite3.Connection, vids: Collection[int]) -> None:
         vid_json = json.dumps(sorted(vids))
         conn.execute(
             "DELETE FROM vendors WHERE vid IN (SELECT value FROM json_each(?))", (vid_json,)
         )
+        cls._insert_vendors(conn, "vid IN (SELECT value FROM json_each(?))", (vid_json,))
+
+    @staticmethod
+    def _insert_vendors(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> None:
         conn.execute(
             "INSERT INTO vendors(vid, company_names, product_count)"
             " SELECT vid, (SELECT json_group_array(manufacturer) FROM"
             "   (SELECT DISTINCT d2.manufacturer FROM product_details d2"
             "    WHERE d2.vid = d.vid AND d2.manufacturer IS NOT NULL ORDER BY 1)),"
-            " count(*) FROM product_details d"
-            " WHERE vid IN (SELECT value FROM json_each(?)) GROUP BY vid",
-            (vid_json,),
+            f" count(*) FROM product_details d WHERE {where} GROUP BY vid",
+            params,
         )
 
     def mark_removed(self, seen_urls: Collection[str], run_id: int | None) -> list[str]:
