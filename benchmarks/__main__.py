@@ -111,11 +111,10 @@ def main(argv: list[str] | None = None) -> int:
                     )
         if "scale" in names:
             log(f"scale: simulator of {scale_products} products")
+            scale_bare = not (args.no_scale_bare or args.quick)
             with Simulator(scale_products) as sim:
-                log("scale: project crawl" + ("" if args.no_scale_bare else " and bare spider"))
-                results["scale"] = bench_crawl.measure(
-                    sim, workdir, bare=not (args.no_scale_bare or args.quick), serve=False
-                )
+                log("scale: project crawl" + (" and bare spider" if scale_bare else ""))
+                results["scale"] = bench_crawl.measure(sim, workdir, bare=scale_bare, serve=False)
         if "analyzer" in names:
             log(f"analyzer: {analyzer_sizes}")
             results["analyzer"] = bench_analyzer.run(analyzer_sizes)
