@@ -182,9 +182,10 @@ def render(results: dict[str, Any]) -> str:
                 "unchanged.".format(store["items_first_load"]), ""]
         out += _table(
             ["batch", "first load items/s", "re-crawl items/s", "flush median ms",
-             "flush max ms", "flushes"],
+             "flush max ms", "flushes", "vendors refresh ms (once)"],
             [[b["batch"], f"{b['first_load_items_per_s']:,}", f"{b['recrawl_items_per_s']:,}",
-              b["flush_median_ms"], b["flush_max_ms"], b["flushes"]] for b in store["batches"]],
+              b["flush_median_ms"], b["flush_max_ms"], b["flushes"],
+              b.get("refresh_vendors_ms", "")] for b in store["batches"]],
         )
         out.append("")
     profile = results.get("profile")
