@@ -1,7 +1,7 @@
 """Run the benchmarks and write benchmarks/results.md and benchmarks/results.json.
 
-    .venv/bin/python -m benchmarks            # everything (about 10 minutes on 2 cores)
-    .venv/bin/python -m benchmarks --quick    # smaller sizes, no profile (about 2 minutes)
+    .venv/bin/python -m benchmarks            # everything (about 7 minutes on 2 cores)
+    .venv/bin/python -m benchmarks --quick    # smaller sizes, no profile (about 75 s)
     .venv/bin/python -m benchmarks --only crawl,incremental
 
 Benchmarks: crawl (project vs bare Scrapy vs the simulator's serving rate), profile (cProfile of
