@@ -55,6 +55,7 @@ Normalisation
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -460,6 +461,7 @@ _LABEL_RULES: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+@functools.lru_cache(maxsize=4096)  # a site has a few dozen label spellings
 def field_for_label(label: str) -> str | None:
     """The ProductDetailItem field a label names, or None for an unknown label."""
     key = _WS.sub(" ", label.replace("\u00a0", " ")).strip().rstrip(_COLONS).strip().lower()
@@ -481,15 +483,17 @@ class _Pair:
 # Detail pages are read with lxml directly, through compiled XPath: parsel's per-call wrapping
 # cost more than the rest of a crawl's own work (see benchmarks/results.md).
 def _class_test(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+    # The plain contains() first: it is cheap and rules out nearly every element.
+    return (
+        f"contains(@class, '{name}')"
+        f" and contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+    )
 
 
 _X_TEXT = etree.XPath(".//text()", smart_strings=False)
 _X_HREFS = etree.XPath("descendant-or-self::a/@href", smart_strings=False)
 _X_DETAILS = etree.XPath(f"//*[{_class_test('entry-product-details')}]")
 _X_ITEMS = etree.XPath(f"descendant-or-self::li[{_class_test('item')}]")
-_X_LABEL = etree.XPath(f"descendant-or-self::*[{_class_test('label')}]")
-_X_VALUE = etree.XPath(f"descendant-or-self::*[{_class_test('value')}]")
 _X_SCOPES = etree.XPath(
     "//*[self::main or self::article or contains(concat(' ', normalize-space(@class), ' '),"
     " ' entry-content ')][not(ancestor::nav or ancestor::header or ancestor::footer)]"
@@ -506,13 +510,18 @@ _X_TABLE_ROWS = etree.XPath(
 _X_CELLS = etree.XPath("./td|./th")
 _X_DTS = etree.XPath(".//dt")
 _X_DD = etree.XPath("./following-sibling::dd[1]")
-_X_CATEGORY_HEADINGS = etree.XPath(
-    "//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::strong]"
-    "[contains(translate(normalize-space(.), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
-    " 'abcdefghijklmnopqrstuvwxyz'), 'application categor')]"
-)
+_HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6", "strong")
 _X_NEXT_LIST_ITEMS = etree.XPath("./following-sibling::*[1][self::ul or self::ol]/li")
 _X_LATER_LIST_ITEMS = etree.XPath("./following::*[self::ul or self::ol][1]/li")
+
+
+def _with_class(node: Any, name: str) -> Any | None:
+    """The first of `node` and its descendants with class `name` (a walk: no XPath per call)."""
+    for element in node.iter(etree.Element):
+        classes = element.get("class")
+        if classes and name in classes.split():
+            return element
+    return None
 
 
 def _etext(node: Any) -> str | None:
@@ -558,8 +567,14 @@ def _pair_from_plain_li(li: Any) -> _Pair | None:
     return _Pair(label=label, value=value, hrefs=hrefs)
 
 
+def _category_headings(root: Any) -> Iterator[Any]:
+    for element in root.iter(*_HEADING_TAGS):
+        if "application categor" in _WS.sub(" ", " ".join(element.itertext())).lower():
+            yield element
+
+
 def _category_items(root: Any) -> tuple[list[Any], list[str] | None]:
-    for heading in _X_CATEGORY_HEADINGS(root):
+    for heading in _category_headings(root):
         lis = _X_NEXT_LIST_ITEMS(heading) or _X_LATER_LIST_ITEMS(heading)
         values = [v for li in lis if (v := _etext(li)) is not None]
         if lis:
@@ -573,10 +588,10 @@ def _detail_pairs(root: Any, skip: set[Any]) -> Iterator[_Pair]:
     done: set[Any] = set()
     for block in details:
         for li in _X_ITEMS(block):
-            label, value = _X_LABEL(li), _X_VALUE(li)
-            if label and value:
+            label, value = _with_class(li, "label"), _with_class(li, "value")
+            if label is not None and value is not None:
                 done.add(li)
-                pair = _pair_from_nodes(label[0], value[0])
+                pair = _pair_from_nodes(label, value)
                 if pair:
                     yield pair
     # 2. plain li "Label: value"
@@ -587,7 +602,8 @@ def _detail_pairs(root: Any, skip: set[Any]) -> Iterator[_Pair]:
             if li in skip or li in seen or li in done:
                 continue
             seen.add(li)
-            if (_X_LABEL(li) and _X_VALUE(li)) or _X_SUBLIST(li):
+            labelled = _with_class(li, "label") is not None and _with_class(li, "value") is not None
+            if labelled or _X_SUBLIST(li):
                 continue
             pair = _pair_from_plain_li(li)
             if pair:
