@@ -61,10 +61,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import SplitResult, urldefrag, urljoin, urlsplit
 
 from lxml import etree
-from parsel import Selector, SelectorList
+from parsel import Selector
+from parsel.csstranslator import css2xpath
 
 from .site import page_number_from_url
 
@@ -98,11 +99,6 @@ def _clean(text: str | None) -> str | None:
     if value.lower() in _MISSING:
         return None
     return value
-
-
-def _text(sel: Selector | SelectorList[Selector]) -> str | None:
-    """All the text under a node (or nodes), cleaned."""
-    return _clean(" ".join(sel.xpath(".//text()").getall()))
 
 
 def _selector(text: str) -> Selector | None:
@@ -144,9 +140,13 @@ def _strip_cert_prefix(value: str | None) -> str | None:
     return _clean(_CERT_PREFIX.sub("", value))
 
 
-def _host(url: str) -> str:
-    parts = urlsplit(url)
+def _host_of(parts: SplitResult) -> str:
     return (parts.hostname or "").lower() + (f":{parts.port}" if parts.port else "")
+
+
+@functools.lru_cache(maxsize=64)  # the same few page URLs over and over
+def _host(url: str) -> str:
+    return _host_of(urlsplit(url))
 
 
 def _product_url(href: str | None, page_url: str) -> str | None:
@@ -156,7 +156,7 @@ def _product_url(href: str | None, page_url: str) -> str | None:
     try:
         url = urldefrag(urljoin(page_url, href.strip())).url
         parts = urlsplit(url)
-        same_host = _host(url) == _host(page_url)
+        same_host = _host_of(parts) == _host(page_url)
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not same_host:
@@ -174,11 +174,28 @@ def _int_or_none(text: str | None) -> int | None:
     return int(match.group()) if match else None
 
 
-def _pagination_numbers(sel: Selector) -> list[int]:
+def _css(query: str) -> etree.XPath:
+    """A CSS selector compiled once, with parsel's own translation (same matches as .css())."""
+    return etree.XPath(css2xpath(query))
+
+
+_X_PAGE_LINKS = _css("a.page-numbers, .pagination-wrapper a, nav.pagination a, .nav-links a")
+_X_PAGE_NUMBERS = _css(".page-numbers, .pagination-wrapper span")
+_X_CURRENT_PAGE = [
+    _css(query)
+    for query in (
+        'span.page-numbers.current[aria-current="page"]',
+        "span.page-numbers.current",
+        "span.current",
+        '[aria-current="page"]',
+    )
+]
+
+
+def _pagination_numbers(root: Any) -> list[int]:
     numbers: list[int] = []
-    links = sel.css("a.page-numbers, .pagination-wrapper a, nav.pagination a, .nav-links a")
-    for link in links:
-        href = link.attrib.get("href")
+    for link in _X_PAGE_LINKS(root):
+        href = link.get("href")
         if href:
             try:
                 number = page_number_from_url(href)
@@ -186,8 +203,8 @@ def _pagination_numbers(sel: Selector) -> list[int]:
                 number = None
             if number is not None:
                 numbers.append(number)
-    for node in sel.css(".page-numbers, .pagination-wrapper span"):
-        text = _text(node)
+    for node in _X_PAGE_NUMBERS(root):
+        text = _etext(node)
         if text and re.fullmatch(r"(page\s*)?[\d,.]+", text, re.IGNORECASE):
             number = _int_or_none(text)
             if number is not None:
@@ -195,21 +212,43 @@ def _pagination_numbers(sel: Selector) -> list[int]:
     return [n for n in numbers if n >= 1]
 
 
-def _current_page(sel: Selector) -> int | None:
-    for query in (
-        'span.page-numbers.current[aria-current="page"]',
-        "span.page-numbers.current",
-        "span.current",
-        '[aria-current="page"]',
-    ):
-        for node in sel.css(query):
-            number = _int_or_none(_text(node))
+def _current_page(root: Any) -> int | None:
+    for query in _X_CURRENT_PAGE:
+        for node in query(root):
+            number = _int_or_none(_etext(node))
             if number is not None:
                 return number
     return None
 
 
 _DOCUMENT_END = re.compile(r"</html\s*>", re.IGNORECASE)
+
+
+# Detail pages are read with lxml directly, through compiled XPath: parsel's per-call wrapping
+# cost more than the rest of a crawl's own work (see benchmarks/results.md).
+def _class_test(name: str) -> str:
+    # The plain contains() first: it is cheap and rules out nearly every element.
+    return (
+        f"contains(@class, '{name}')"
+        f" and contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+    )
+
+
+# Cards and titles are read with lxml directly, through compiled XPath (see _detail_pairs).
+_X_FEEDS = etree.XPath(f"//div[{_class_test('post-feed')}]")
+_X_PRODUCT_CARDS = etree.XPath(f"descendant-or-self::article[{_class_test('type-product')}]")
+_X_COMPANY = etree.XPath(f"descendant-or-self::*[{_class_test('entry-company')}]")
+_X_TITLE = etree.XPath(f"descendant-or-self::*[{_class_test('entry-title')}]")
+_X_CERTIFICATE = etree.XPath(f"descendant-or-self::*[{_class_test('entry-certificate-id')}]")
+_X_H1_TITLE = etree.XPath(f"descendant-or-self::h1[{_class_test('entry-title')}]")
+_X_P_COMPANY = etree.XPath(f"descendant-or-self::p[{_class_test('entry-company')}]")
+_X_H6_CATEGORY = etree.XPath(f"descendant-or-self::h6[{_class_test('entry-category')}]")
+_X_CATEGORY = etree.XPath(f"descendant-or-self::*[{_class_test('entry-category')}]")
+
+
+def _texts(nodes: list[Any]) -> str | None:
+    """All the text under these lxml elements, cleaned (of all matches, in document order)."""
+    return _clean(" ".join(text for node in nodes for text in _X_TEXT(node)))
 
 
 def parse_listing(text: str, url: str) -> ListingPage:
@@ -219,12 +258,13 @@ def parse_listing(text: str, url: str) -> ListingPage:
     if sel is None:
         return ListingPage()
     complete = is_complete_document(text)
-    feed = sel.css("div.post-feed")
-    is_listing = bool(feed)
+    feeds = _X_FEEDS(sel.root)
+    is_listing = bool(feeds)
     cards: list[Card] = []
     offsite = 0
-    for index, article in enumerate(feed.css("article.type-product")):
-        hrefs = article.css("a[href]::attr(href)").getall()
+    articles = [article for feed in feeds for article in _X_PRODUCT_CARDS(feed)]
+    for index, article in enumerate(articles):
+        hrefs = _X_HREFS(article)
         preferred = [h for h in hrefs if "/csa_product/" in h] or hrefs
         card_url = _product_url(preferred[0] if preferred else None, url)
         if card_url is None:
@@ -233,16 +273,16 @@ def parse_listing(text: str, url: str) -> ListingPage:
         cards.append(
             Card(
                 url=card_url,
-                manufacturer=_text(article.css(".entry-company")),
-                model=_text(article.css(".entry-title")),
-                certificate_id=_strip_cert_prefix(_text(article.css(".entry-certificate-id"))),
+                manufacturer=_texts(_X_COMPANY(article)),
+                model=_texts(_X_TITLE(article)),
+                certificate_id=_strip_cert_prefix(_texts(_X_CERTIFICATE(article))),
                 index=index,
             )
         )
-    current = _current_page(sel) if is_listing else None
+    current = _current_page(sel.root) if is_listing else None
     total: int | None = None
     if is_listing and complete:
-        numbers = _pagination_numbers(sel)
+        numbers = _pagination_numbers(sel.root)
         if current is not None:
             numbers.append(current)
         if numbers:
@@ -480,16 +520,6 @@ class _Pair:
     hrefs: list[str]
 
 
-# Detail pages are read with lxml directly, through compiled XPath: parsel's per-call wrapping
-# cost more than the rest of a crawl's own work (see benchmarks/results.md).
-def _class_test(name: str) -> str:
-    # The plain contains() first: it is cheap and rules out nearly every element.
-    return (
-        f"contains(@class, '{name}')"
-        f" and contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-    )
-
-
 _X_TEXT = etree.XPath(".//text()", smart_strings=False)
 _X_HREFS = etree.XPath("descendant-or-self::a/@href", smart_strings=False)
 _X_DETAILS = etree.XPath(f"//*[{_class_test('entry-product-details')}]")
@@ -643,16 +673,17 @@ def _analyse_detail(text: str, url: str) -> tuple[dict[str, Any], list[str]]:
     sel = _selector(text)
     if sel is None:
         return result, unknown
-    model = _text(sel.css("h1.entry-title"))
+    root = sel.root
+    model = _texts(_X_H1_TITLE(root))
     if model is not None:
         result["model"] = model
-    manufacturer = _text(sel.css("p.entry-company")) or _text(sel.css(".entry-company"))
+    manufacturer = _texts(_X_P_COMPANY(root)) or _texts(_X_COMPANY(root))
     if manufacturer is not None:
         result["manufacturer"] = manufacturer
-    category_nodes, categories = _category_items(sel.root)
+    category_nodes, categories = _category_items(root)
     if categories:
         result["application_categories"] = categories
-    for pair in _detail_pairs(sel.root, set(category_nodes)):
+    for pair in _detail_pairs(root, set(category_nodes)):
         name = field_for_label(pair.label)
         if name is None:
             if pair.label not in unknown:
@@ -665,7 +696,7 @@ def _analyse_detail(text: str, url: str) -> tuple[dict[str, Any], list[str]]:
         if value is not None:
             result[name] = value
     if "device_type" not in result:
-        category = _text(sel.css("h6.entry-category")) or _text(sel.css(".entry-category"))
+        category = _texts(_X_H6_CATEGORY(root)) or _texts(_X_CATEGORY(root))
         if category is not None:
             result["device_type"] = category
     return result, unknown
