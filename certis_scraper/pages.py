@@ -95,7 +95,7 @@ def _clean(text: str | None) -> str | None:
     """Whitespace collapsed; None for the placeholders that mean "no value"."""
     if text is None:
         return None
-    value = _WS.sub(" ", text.replace("\u00a0", " ")).strip()
+    value = " ".join(text.split())  # str.split's whitespace is re's \s, no-break space included
     if value.lower() in _MISSING:
         return None
     return value
