@@ -49,7 +49,8 @@ class CrawlProgress:
         connect = crawler.signals.connect
         connect(ext.spider_opened, signals.spider_opened)
         connect(ext.spider_closed, signals.spider_closed)
-        connect(ext.request_reached_downloader, signals.request_reached_downloader)
+        if ext.path:  # page_started events only: no per-request work otherwise
+            connect(ext.request_reached_downloader, signals.request_reached_downloader)
         connect(ext.stage_started, certis_signals.stage_started)
         connect(ext.stage_completed, certis_signals.stage_completed)
         connect(ext.planned, certis_signals.planned)
@@ -58,7 +59,6 @@ class CrawlProgress:
         connect(ext.detail_completed, certis_signals.detail_completed)
         connect(ext.detail_failed, certis_signals.detail_failed)
         connect(ext.retry_started, certis_signals.retry_started)
-        connect(ext.item_scraped, signals.item_scraped)
         return ext
 
     # --- signal handlers --------------------------------------------------------------------
@@ -130,10 +130,6 @@ class CrawlProgress:
     def retry_started(self, round: int, pages: list[int], details: int, delay: float) -> None:
         self.inc("pages_retried", len(pages))
         self.event("retry_started", round=round, pages=pages, details=details, delay=delay)
-
-    def item_scraped(self, item: Any) -> None:
-        if getattr(item, "kind", None) == "product":
-            self.inc("products")
 
     # --- reporting --------------------------------------------------------------------------
 

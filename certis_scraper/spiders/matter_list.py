@@ -458,6 +458,8 @@ class MatterListSpider(Spider):
                 self.products_collected += 1
                 if self.args.mode == "full" or card.url not in self.detail_urls_known:
                     new_details.append(card.url)
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("certis/products", self.products_collected)
         yield from self.detail_requests(new_details)
 
     def incomplete_retry(self, request: Request, attempt: int) -> Request:
