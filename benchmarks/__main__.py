@@ -30,27 +30,51 @@ QUICK_SKIPS = ("profile",)
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks", description=__doc__,
+        prog="python -m benchmarks",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller pass: scale at 11,600 without the bare spider, analyzer at "
-                             "100k only, store at 5,000 products, no profile")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller pass: scale at 11,600 without the bare spider, analyzer at "
+        "100k only, store at 5,000 products, no profile",
+    )
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(ALL)}")
     parser.add_argument("--skip", default="", help="comma-separated benchmarks to leave out")
-    parser.add_argument("--products", type=int, default=5800,
-                        help="products of the full-crawl benchmark (default 5800)")
-    parser.add_argument("--scale-products", type=int, default=None,
-                        help="products of the scale benchmark (default 58000; 11600 with --quick)")
-    parser.add_argument("--no-scale-bare", action="store_true",
-                        help="scale benchmark without the bare spider")
-    parser.add_argument("--analyzer-sizes", default=None,
-                        help="stored products for the analyzer (default 100000,1000000)")
-    parser.add_argument("--store-products", type=int, default=None,
-                        help="products for the store benchmark (default 20000; 5000 with --quick)")
+    parser.add_argument(
+        "--products",
+        type=int,
+        default=5800,
+        help="products of the full-crawl benchmark (default 5800)",
+    )
+    parser.add_argument(
+        "--scale-products",
+        type=int,
+        default=None,
+        help="products of the scale benchmark (default 58000; 11600 with --quick)",
+    )
+    parser.add_argument(
+        "--no-scale-bare", action="store_true", help="scale benchmark without the bare spider"
+    )
+    parser.add_argument(
+        "--analyzer-sizes",
+        default=None,
+        help="stored products for the analyzer (default 100000,1000000)",
+    )
+    parser.add_argument(
+        "--store-products",
+        type=int,
+        default=None,
+        help="products for the store benchmark (default 20000; 5000 with --quick)",
+    )
     parser.add_argument("--adds", default="0,1,12,100", help="new products per incremental run")
-    parser.add_argument("--out", type=Path, default=BENCH_DIR,
-                        help="directory for results.md and results.json (default benchmarks/)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=BENCH_DIR,
+        help="directory for results.md and results.json (default benchmarks/)",
+    )
     return parser.parse_args(argv)
 
 
@@ -75,17 +99,22 @@ def main(argv: list[str] | None = None) -> int:
     names = chosen(args)
     scale_products = args.scale_products or (11_600 if args.quick else 58_000)
     analyzer_sizes = tuple(
-        int(s) for s in (args.analyzer_sizes or ("100000" if args.quick else "100000,1000000"))
-        .split(",") if s
+        int(s)
+        for s in (args.analyzer_sizes or ("100000" if args.quick else "100000,1000000")).split(",")
+        if s
     )
     store_products = args.store_products or (5_000 if args.quick else 20_000)
     adds = tuple(int(a) for a in args.adds.split(",") if a.strip())
     results: dict[str, Any] = {
         "machine": machine(),
         "options": {
-            "quick": args.quick, "benchmarks": names, "products": args.products,
-            "scale_products": scale_products, "analyzer_sizes": list(analyzer_sizes),
-            "store_products": store_products, "adds": list(adds),
+            "quick": args.quick,
+            "benchmarks": names,
+            "products": args.products,
+            "scale_products": scale_products,
+            "analyzer_sizes": list(analyzer_sizes),
+            "store_products": store_products,
+            "adds": list(adds),
         },
     }
     started = time.perf_counter()
@@ -97,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
                 db = workdir / f"crawl-{args.products}.db"
                 if "crawl" in names:
                     log("crawl: simulator serving rate, project crawl, bare spider")
-                    results["crawl"] = bench_crawl.measure(sim, workdir, db=db)
+                    results["crawl"] = bench_crawl.measure(
+                        sim, workdir, db=db, repeats=1 if args.quick else 3
+                    )
                 if "profile" in names:
                     log("profile: project crawl under cProfile")
                     results["profile"] = bench_crawl.profile_crawl(sim, workdir)
@@ -126,8 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "results.md").write_text(render(results))
-    log(f"wrote {args.out / 'results.md'} and results.json "
-        f"in {results['machine']['benchmark_wall_s']} s")
+    log(
+        f"wrote {args.out / 'results.md'} and results.json "
+        f"in {results['machine']['benchmark_wall_s']} s"
+    )
     return 0
 
 

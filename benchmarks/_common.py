@@ -143,9 +143,22 @@ class Simulator:
 
     def start(self, timeout: float = 120) -> Simulator:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "certis_scraper.simsite", "--port", "0", "--prerender",
-             "--products", str(self.products), "--seed", str(self.seed)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "certis_scraper.simsite",
+                "--port",
+                "0",
+                "--prerender",
+                "--products",
+                str(self.products),
+                "--seed",
+                str(self.seed),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout

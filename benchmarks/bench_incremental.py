@@ -43,7 +43,8 @@ def incremental_runs(
         status = sim.status()
         sim.clear_log()
         measured = run_measured(
-            crawl_command(sim.listing_url, db), cwd=ROOT,
+            crawl_command(sim.listing_url, db),
+            cwd=ROOT,
             log_path=workdir / f"incremental-{count}.log",
         )
         if measured.returncode != 0:

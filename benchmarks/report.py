@@ -20,14 +20,27 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 def _run_row(name: str, run: dict[str, Any]) -> list[Any]:
     return [
-        name, f"{run['wall_s']:.1f}", run["pages"], f"{run['pages_per_s']:.0f}",
-        f"{run['cpu_s']:.1f}", f"{run['cpu_s_per_1000_pages']:.2f}", f"{run['peak_rss_mb']:.0f}",
+        name,
+        f"{run['wall_s']:.1f}",
+        run["pages"],
+        f"{run['pages_per_s']:.0f}",
+        f"{run['cpu_s']:.1f}",
+        f"{run['cpu_s_per_1000_pages']:.2f}",
+        f"{run['peak_rss_mb']:.0f}",
         f"{run.get('simulator_cpu_s', '')}",
     ]
 
 
-RUN_HEADER = ["", "wall s", "pages", "pages/s", "CPU s", "CPU s / 1000 pages", "peak RSS MB",
-              "simulator CPU s"]
+RUN_HEADER = [
+    "",
+    "wall s",
+    "pages",
+    "pages/s",
+    "CPU s",
+    "CPU s / 1000 pages",
+    "peak RSS MB",
+    "simulator CPU s",
+]
 
 
 def goals(results: dict[str, Any]) -> list[list[Any]]:
@@ -35,15 +48,23 @@ def goals(results: dict[str, Any]) -> list[list[Any]]:
     crawl = results.get("crawl")
     if crawl and "ratio_wall" in crawl:
         ok = crawl["ratio_wall"] <= RATIO_GOAL
-        rows.append([f"project / bare Scrapy wall time <= {RATIO_GOAL} ({crawl['products']:,})",
-                     f"{crawl['ratio_wall']} (CPU {crawl['ratio_cpu']})",
-                     "met" if ok else "NOT met"])
+        rows.append(
+            [
+                f"project / bare Scrapy wall time <= {RATIO_GOAL} ({crawl['products']:,})",
+                f"{crawl['ratio_wall']} (CPU {crawl['ratio_cpu']})",
+                "met" if ok else "NOT met",
+            ]
+        )
     scale = results.get("scale")
     if scale and "ratio_wall" in scale:
         ok = scale["ratio_wall"] <= RATIO_GOAL
-        rows.append([f"project / bare Scrapy wall time <= {RATIO_GOAL} ({scale['products']:,})",
-                     f"{scale['ratio_wall']} (CPU {scale['ratio_cpu']})",
-                     "met" if ok else "NOT met"])
+        rows.append(
+            [
+                f"project / bare Scrapy wall time <= {RATIO_GOAL} ({scale['products']:,})",
+                f"{scale['ratio_wall']} (CPU {scale['ratio_cpu']})",
+                "met" if ok else "NOT met",
+            ]
+        )
     incremental = results.get("incremental")
     if incremental:
         ok = all(r["at_minimum"] for r in incremental)
@@ -51,27 +72,48 @@ def goals(results: dict[str, Any]) -> list[list[Any]]:
             f"{r['new_products']}: {r['requests']['total']}/{r['minimum']['total']}"
             for r in incremental
         )
-        rows.append(["incremental runs at the minimum (new: made/minimum)", made,
-                     "met" if ok else "NOT met"])
+        rows.append(
+            [
+                "incremental runs at the minimum (new: made/minimum)",
+                made,
+                "met" if ok else "NOT met",
+            ]
+        )
     analyzer = results.get("analyzer")
     if analyzer:
         at_100k = [r for r in analyzer if r["site_products"] == 100_000]
         if at_100k:
             t = at_100k[0]["analyze_s"]
-            rows.append([f"analyzer < {ANALYZER_GOAL_S} s at 100,000", f"{t} s",
-                         "met" if t < ANALYZER_GOAL_S else "NOT met"])
+            rows.append(
+                [
+                    f"analyzer < {ANALYZER_GOAL_S} s at 100,000",
+                    f"{t} s",
+                    "met" if t < ANALYZER_GOAL_S else "NOT met",
+                ]
+            )
         counts = sorted({r["statements"] for r in analyzer})
-        rows.append(["analyzer: same statement count at every size",
-                     ", ".join(f"{r['site_products']:,}: {r['statements']}" for r in analyzer),
-                     "met" if len(counts) == 1 else "NOT met"])
+        rows.append(
+            [
+                "analyzer: same statement count at every size",
+                ", ".join(f"{r['site_products']:,}: {r['statements']}" for r in analyzer),
+                "met" if len(counts) == 1 else "NOT met",
+            ]
+        )
     if scale:
         rss = scale["project"]["peak_rss_mb"]
         size = scale["products"]
-        verdict = ("met" if rss < RSS_GOAL_MB else "NOT met") if size >= RSS_GOAL_PRODUCTS else (
-            f"not measured at {RSS_GOAL_PRODUCTS:,} (ran {size:,})"
+        verdict = (
+            ("met" if rss < RSS_GOAL_MB else "NOT met")
+            if size >= RSS_GOAL_PRODUCTS
+            else (f"not measured at {RSS_GOAL_PRODUCTS:,} (ran {size:,})")
         )
-        rows.append([f"peak RSS < {RSS_GOAL_MB:.0f} MB at {RSS_GOAL_PRODUCTS:,}",
-                     f"{rss:.0f} MB at {size:,}", verdict])
+        rows.append(
+            [
+                f"peak RSS < {RSS_GOAL_MB:.0f} MB at {RSS_GOAL_PRODUCTS:,}",
+                f"{rss:.0f} MB at {size:,}",
+                verdict,
+            ]
+        )
     return rows
 
 
@@ -83,13 +125,18 @@ def render(results: dict[str, Any]) -> str:
         "Written by `python -m benchmarks` (see README.md in this directory); do not edit by "
         "hand. Raw figures: results.json.",
         "",
-        _row(["machine", ""]), _row(["---", "---"]),
+        _row(["machine", ""]),
+        _row(["---", "---"]),
         _row(["date (UTC)", m["date"]]),
         _row(["CPU", f"{m['nproc']} x {m['cpu_model']}"]),
         _row(["Python / Scrapy / SQLite", f"{m['python']} / {m['scrapy']} / {m['sqlite']}"]),
         _row(["platform", m["platform"]]),
-        _row(["load average (1, 5, 15 min) at start / end",
-              f"{m['load_average_start']} / {m.get('load_average_end')}"]),
+        _row(
+            [
+                "load average (1, 5, 15 min) at start / end",
+                f"{m['load_average_start']} / {m.get('load_average_end')}",
+            ]
+        ),
         _row(["options", ", ".join(f"{k}={v}" for k, v in results["options"].items())]),
         _row(["whole benchmark run", f"{m.get('benchmark_wall_s')} s"]),
         "",
@@ -117,6 +164,14 @@ def render(results: dict[str, Any]) -> str:
         out.append("")
         if "bare" in crawl:
             out.append(f"Project / bare: wall {crawl['ratio_wall']}, CPU {crawl['ratio_cpu']}.")
+        runs = crawl["project"].get("wall_s_runs", [])
+        if len(runs) > 1:
+            out.append(
+                f"Fastest of {len(runs)} alternating runs each (wall s, project: "
+                f"{', '.join(str(r) for r in runs)}; bare: "
+                f"{', '.join(str(r) for r in crawl.get('bare', {}).get('wall_s_runs', []))}):"
+                " the machine is shared and single runs vary by up to 30%."
+            )
         req = crawl["project"]["requests"]
         out.append(
             f"Project requests: {req['listing']} listing, {req['detail']} detail, "
@@ -125,12 +180,19 @@ def render(results: dict[str, Any]) -> str:
             f"{crawl['project']['stored']['details']} details."
         )
         if "simulator" in crawl:
-            out += ["", "Simulator serving rate (keep-alive http.client clients, each its own "
-                    "process, listing and detail pages):", ""]
-            out += _table(["clients", "requests", "wall s", "requests/s"], [
-                [s["clients"], s["requests"], s["wall_s"], f"{s['requests_per_s']:.0f}"]
-                for s in crawl["simulator"]
-            ])
+            out += [
+                "",
+                "Simulator serving rate (keep-alive http.client clients, each its own "
+                "process, listing and detail pages):",
+                "",
+            ]
+            out += _table(
+                ["clients", "requests", "wall s", "requests/s"],
+                [
+                    [s["clients"], s["requests"], s["wall_s"], f"{s['requests_per_s']:.0f}"]
+                    for s in crawl["simulator"]
+                ],
+            )
         out.append("")
     crawl, scale = results.get("crawl"), results.get("scale")
     if crawl and scale:
@@ -149,43 +211,107 @@ def render(results: dict[str, Any]) -> str:
         ]
     incremental = results.get("incremental")
     if incremental:
-        out += ["## Incremental runs (request efficiency)", "",
-                "After a complete crawl, K products are added to the site, then the crawl runs "
-                "again. Minimum = listing pages 1 and T + the other listing pages holding the new "
-                "products + one detail page per new product. robots.txt not counted.", ""]
+        out += [
+            "## Incremental runs (request efficiency)",
+            "",
+            "After a complete crawl, K products are added to the site, then the crawl runs "
+            "again. Minimum = listing pages 1 and T + the other listing pages holding the new "
+            "products + one detail page per new product. robots.txt not counted.",
+            "",
+        ]
         out += _table(
-            ["new products", "listing made / min", "detail made / min", "total made / min",
-             "extra", "wall s", "CPU s", "copy complete after"],
-            [[r["new_products"], f"{r['requests']['listing']} / {r['minimum']['listing']}",
-              f"{r['requests']['detail']} / {r['minimum']['detail']}",
-              f"{r['requests']['total']} / {r['minimum']['total']}", r["extra_requests"],
-              r["wall_s"], r["cpu_s"], "yes" if r["complete_after"] else "NO"]
-             for r in incremental],
+            [
+                "new products",
+                "listing made / min",
+                "detail made / min",
+                "total made / min",
+                "extra",
+                "wall s",
+                "CPU s",
+                "copy complete after",
+            ],
+            [
+                [
+                    r["new_products"],
+                    f"{r['requests']['listing']} / {r['minimum']['listing']}",
+                    f"{r['requests']['detail']} / {r['minimum']['detail']}",
+                    f"{r['requests']['total']} / {r['minimum']['total']}",
+                    r["extra_requests"],
+                    r["wall_s"],
+                    r["cpu_s"],
+                    "yes" if r["complete_after"] else "NO",
+                ]
+                for r in incremental
+            ],
         )
         out.append("")
     analyzer = results.get("analyzer")
     if analyzer:
-        out += ["## Analyzer", "", "`analyze(store, status)` on a store of N positioned products "
-                "(one gap every 997 ranks, 1% without details); best of 3, warm cache.", ""]
+        out += [
+            "## Analyzer",
+            "",
+            "`analyze(store, status)` on a store of N positioned products "
+            "(one gap every 997 ranks, 1% without details); best of 3, warm cache.",
+            "",
+        ]
         out += _table(
-            ["site products", "stored", "analyze s", "SQL statements", "missing ranks",
-             "products without details", "strategy", "store build s"],
-            [[f"{r['site_products']:,}", f"{r['stored_products']:,}", r["analyze_s"],
-              r["statements"], r["missing_ranks"], r["missing_products"], r["strategy"],
-              r["build_s"]] for r in analyzer],
+            [
+                "site products",
+                "stored",
+                "analyze s",
+                "SQL statements",
+                "missing ranks",
+                "products without details",
+                "strategy",
+                "store build s",
+            ],
+            [
+                [
+                    f"{r['site_products']:,}",
+                    f"{r['stored_products']:,}",
+                    r["analyze_s"],
+                    r["statements"],
+                    r["missing_ranks"],
+                    r["missing_products"],
+                    r["strategy"],
+                    r["build_s"],
+                ]
+                for r in analyzer
+            ],
         )
         out.append("")
     store = results.get("store")
     if store:
-        out += ["## Store", "", f"{store['products']:,} simulated products: first load = flushes "
-                "of half cards, half details ({:,} items); re-crawl = the same cards again, "
-                "unchanged.".format(store["items_first_load"]), ""]
+        out += [
+            "## Store",
+            "",
+            f"{store['products']:,} simulated products: first load = flushes "
+            "of half cards, half details ({:,} items); re-crawl = the same cards again, "
+            "unchanged.".format(store["items_first_load"]),
+            "",
+        ]
         out += _table(
-            ["batch", "first load items/s", "re-crawl items/s", "flush median ms",
-             "flush max ms", "flushes", "vendors refresh ms (once)"],
-            [[b["batch"], f"{b['first_load_items_per_s']:,}", f"{b['recrawl_items_per_s']:,}",
-              b["flush_median_ms"], b["flush_max_ms"], b["flushes"],
-              b.get("refresh_vendors_ms", "")] for b in store["batches"]],
+            [
+                "batch",
+                "first load items/s",
+                "re-crawl items/s",
+                "flush median ms",
+                "flush max ms",
+                "flushes",
+                "vendors refresh ms (once)",
+            ],
+            [
+                [
+                    b["batch"],
+                    f"{b['first_load_items_per_s']:,}",
+                    f"{b['recrawl_items_per_s']:,}",
+                    b["flush_median_ms"],
+                    b["flush_max_ms"],
+                    b["flushes"],
+                    b.get("refresh_vendors_ms", ""),
+                ]
+                for b in store["batches"]
+            ],
         )
         out.append("")
     profile = results.get("profile")
@@ -197,22 +323,40 @@ def render(results: dict[str, Any]) -> str:
             f"profiler, {profile['total_s']} s profiled. Own time (tottime) by area:",
             "",
         ]
-        out += _table(["area", "tottime s", "share"], [
-            [k, v["s"], f"{100 * v['share']:.0f}%"]
-            for k, v in profile["tottime_by_area"].items()
-        ])
+        out += _table(
+            ["area", "tottime s", "share"],
+            [
+                [k, v["s"], f"{100 * v['share']:.0f}%"]
+                for k, v in profile["tottime_by_area"].items()
+            ],
+        )
         out += ["", "Top functions by own time:", ""]
-        out += _table(["function", "calls", "tottime s", "cumtime s"], [
-            [f"`{f['function']}`", f["calls"], f["tottime_s"], f["cumtime_s"]]
-            for f in profile["top_tottime"]
-        ])
-        out += ["", "Project functions by cumulative time (their callees included; share of "
-                "the profiled time):", ""]
+        out += _table(
+            ["function", "calls", "tottime s", "cumtime s"],
+            [
+                [f"`{f['function']}`", f["calls"], f["tottime_s"], f["cumtime_s"]]
+                for f in profile["top_tottime"]
+            ],
+        )
+        out += [
+            "",
+            "Project functions by cumulative time (their callees included; share of "
+            "the profiled time):",
+            "",
+        ]
         total = profile["total_s"] or 1.0
-        out += _table(["function", "calls", "tottime s", "cumtime s", "share"], [
-            [f"`{f['function']}`", f["calls"], f["tottime_s"], f["cumtime_s"],
-             f"{100 * f['cumtime_s'] / total:.0f}%"]
-            for f in profile["top_project_cumulative"]
-        ])
+        out += _table(
+            ["function", "calls", "tottime s", "cumtime s", "share"],
+            [
+                [
+                    f"`{f['function']}`",
+                    f["calls"],
+                    f["tottime_s"],
+                    f["cumtime_s"],
+                    f"{100 * f['cumtime_s'] / total:.0f}%",
+                ]
+                for f in profile["top_project_cumulative"]
+            ],
+        )
         out.append("")
     return "\n".join(out) + "\n"
