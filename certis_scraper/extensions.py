@@ -23,6 +23,17 @@ from certis_scraper import signals as certis_signals
 logger = logging.getLogger(__name__)
 
 STAT = "certis/{}"
+# The figures the extension keeps as stats (`certis/<key>`) and reports.
+PROGRESS_KEYS = (
+    "pages_planned",
+    "pages_done",
+    "pages_failed",
+    "pages_retried",
+    "products",
+    "details_planned",
+    "details_done",
+    "details_failed",
+)
 
 
 class CrawlProgress:
@@ -67,16 +78,7 @@ class CrawlProgress:
         self.started = time.monotonic()
         if self.path:
             self.events = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
-        for key in (
-            "pages_planned",
-            "pages_done",
-            "pages_failed",
-            "pages_retried",
-            "products",
-            "details_planned",
-            "details_done",
-            "details_failed",
-        ):
+        for key in PROGRESS_KEYS:
             self.set(key, 0)
         if self.interval > 0:
             self.task = create_looping_call(self.report)
@@ -134,17 +136,7 @@ class CrawlProgress:
     # --- reporting --------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, int]:
-        keys = (
-            "pages_planned",
-            "pages_done",
-            "pages_failed",
-            "pages_retried",
-            "products",
-            "details_planned",
-            "details_done",
-            "details_failed",
-        )
-        return {key: self.get(key) for key in keys}
+        return {key: self.get(key) for key in PROGRESS_KEYS}
 
     def report(self, final: bool = False) -> None:
         snap = self.snapshot()

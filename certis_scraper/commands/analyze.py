@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Iterable
 from typing import Any
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from certis_scraper.analysis import MissingDataAnalysis, analyze
+from certis_scraper.command_base import ReportCommand
 from certis_scraper.positions import SiteStatus
 from certis_scraper.status_check import SiteUnreachable, fetch_site_status
 from certis_scraper.store import Store, StoreError
@@ -88,11 +87,7 @@ def render(result: MissingDataAnalysis, counts: dict[str, int], limit: int = 20)
     return "\n".join(lines)
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
+class Command(ReportCommand):
     def syntax(self) -> str:
         return "[options]"
 
@@ -161,7 +156,3 @@ class Command(ScrapyCommand):
             print(json.dumps({**result.to_dict(), "stored": counts}, indent=2))
         else:
             print(render(result, counts))
-
-    def fail(self, message: str) -> None:
-        print(f"error: {message}", file=sys.stderr)
-        self.exitcode = 1

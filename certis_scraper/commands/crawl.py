@@ -8,7 +8,6 @@ arguments and the database before starting, and the finish reason after.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -16,6 +15,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import BaseSettings
 
+from certis_scraper.command_base import print_error
 from certis_scraper.params import ArgumentError, MatterListArgs
 from certis_scraper.spiders.matter_list import FAILED_REASONS, MatterListSpider
 from certis_scraper.store import Store, StoreError
@@ -64,7 +64,7 @@ class Command(ScrapyCrawlCommand):
         return True
 
     def error(self, message: str, exitcode: int) -> bool:
-        print(f"error: {message}", file=sys.stderr)
+        print_error(message)
         self.exitcode = exitcode
         return False
 

@@ -12,20 +12,15 @@ The database (CERTIS_DB) is opened read-only and never created.
 from __future__ import annotations
 
 import argparse
-import sys
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from certis_scraper.command_base import ReportCommand
 from certis_scraper.export import ExportError, ExportFilters, export, format_of, parse_since
 from certis_scraper.store import Store, StoreError
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
+class Command(ReportCommand):
     def syntax(self) -> str:
         return "FILE [options]"
 
@@ -94,7 +89,3 @@ class Command(ScrapyCommand):
         finally:
             store.close()
         print(f"exported {count} products to {target}")
-
-    def fail(self, message: str) -> None:
-        print(f"error: {message}", file=sys.stderr)
-        self.exitcode = 1

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from datetime import datetime
 from typing import Any
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from certis_scraper.analysis import analyze
+from certis_scraper.command_base import ReportCommand
 from certis_scraper.status_check import SiteUnreachable, fetch_site_status
 from certis_scraper.store import Store, StoreError
 
@@ -132,11 +131,7 @@ def render_status(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
+class Command(ReportCommand):
     def syntax(self) -> str:
         return "[--json]"
 
@@ -173,7 +168,3 @@ class Command(ScrapyCommand):
         finally:
             store.close()
         print(json.dumps(report, indent=2) if opts.json else render_status(report))
-
-    def fail(self, message: str) -> None:
-        print(f"error: {message}", file=sys.stderr)
-        self.exitcode = 1
