@@ -143,3 +143,19 @@ def test_explicit_pages_argument(sim: Any, tmp_path: Path) -> None:
     assert listing_pages_requested(sim.site) == [1, 3, 5]
     truth = {t["url"] for t in sim.site.truth() if t["site_page"] in (1, 3, 5)}
     assert set(stored_products(db)) == truth
+
+
+def test_single_page_and_empty_sites(make_sim: Any, tmp_path: Path) -> None:
+    tiny = make_sim(products=7, seed=2)  # one page, no pagination at all
+    db = tmp_path / "tiny.db"
+    result = crawl(tiny.listing_url, db)
+    assert result.returncode == 0, result.log[-3000:]
+    assert listing_pages_requested(tiny.site) == [1]
+    assert_matches_truth(db, tiny.site)
+    assert detail_requests(tiny.site) == 7
+    empty = make_sim(products=0, seed=2)  # a listing with no product at all
+    db = tmp_path / "empty.db"
+    result = crawl(empty.listing_url, db)
+    assert result.returncode == 0, result.log[-3000:]
+    assert "Site: 0 pages, 0 on the last, 0 products" in result.log
+    assert stored_products(db) == {}

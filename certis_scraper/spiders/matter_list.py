@@ -234,7 +234,7 @@ class MatterListSpider(Spider):
         )
         plan = self.plan_pages()
         # The status pages are already here: their cards are kept, never fetched again.
-        status_pages = {1: first, self.status.total_pages: last}
+        status_pages = {1: first} if last is None else {1: first, self.status.total_pages: last}
         self.pages_planned.update(plan, (p for p, listing in status_pages.items() if listing))
         self.start_plan = sorted(self.pages_planned)
         for page, listing in status_pages.items():
