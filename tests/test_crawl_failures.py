@@ -81,3 +81,28 @@ def test_database_locked_by_another_writer(sim: Any, tmp_path: Path) -> None:
     assert result.returncode == 1
     assert_one_line_error(result.stderr, "locked")
     assert len(stored_products(db)) == 60
+
+
+def test_a_blank_listing_is_not_taken_for_an_empty_site(
+    sim: Any, make_sim: Any, tmp_path: Path
+) -> None:
+    db = tmp_path / "certis.db"
+    assert crawl(sim.listing_url, db).returncode == 0
+    blank = make_sim(products=0, seed=1)
+    result = crawl(blank.listing_url, db, "mode=full")
+    assert result.returncode == 1
+    assert_one_line_error(result.stderr, "The listing shows no products, but 60 are stored")
+    assert all(r["removed_at"] is None for r in stored_products(db).values())
+
+
+def test_a_full_walk_missing_too_many_products_marks_none_removed(
+    sim: Any, tmp_path: Path
+) -> None:
+    db = tmp_path / "certis.db"
+    assert crawl(sim.listing_url, db, settings={"CERTIS_DETAILS": "0"}).returncode == 0
+    for row in sim.site.truth()[:30]:
+        sim.site.remove_product(row["url"])
+    result = crawl(sim.listing_url, db, "mode=full", settings={"CERTIS_DETAILS": "0"})
+    assert result.returncode == 0, result.log[-3000:]
+    assert "Not marking 30 of 60 stored products removed" in result.log
+    assert all(r["removed_at"] is None for r in stored_products(db).values())

@@ -49,6 +49,9 @@ FAILED_REASONS = frozenset(
 DETAIL_PRIORITY = 10  # details first, so memory stays flat while pagination feeds the queue
 LISTING_PRIORITY = 0
 RECHECK_PAGES_MAX = 5
+# A full walk marks products removed only when fewer than this many (and share) went missing.
+MASS_REMOVAL_MIN = 24
+MASS_REMOVAL_SHARE = 0.05
 DOWNLOADER_META = frozenset({"download_latency", "download_slot", "retry_times", "depth"})
 TITLE_FIELDS = frozenset(
     {"url", "model", "manufacturer", "device_type"}
@@ -169,10 +172,7 @@ class MatterListSpider(Spider):
             and self.args.pages is None
             and self.conf.max_pages == 0
         ):
-            removed = self.store.mark_removed(self.seen_urls, self.run_id)
-            stats.set_value("certis/products_removed", len(removed))
-            if removed:
-                logger.info("Marked %d products no longer listed as removed", len(removed))
+            self.mark_removed()
         result = self.collection_result()
         for key, value in result.items():
             stats.set_value(f"certis/result/{key}", value)
@@ -190,6 +190,25 @@ class MatterListSpider(Spider):
             result["elapsed_seconds"],
         )
         self.store.close()
+
+    def mark_removed(self) -> None:
+        """After a complete walk of the listing: products it no longer shows are removed.
+
+        A walk that lost a large share of the products more likely met a broken site than a
+        mass delisting: then nothing is marked, and the next full run decides.
+        """
+        assert self.store is not None and self.crawler.stats is not None
+        live = self.store.counts()["live"]
+        missing = live - len(self.seen_urls)
+        if missing > max(MASS_REMOVAL_MIN, live * MASS_REMOVAL_SHARE):
+            logger.warning(
+                "Not marking %d of %d stored products removed: too many for one run", missing, live
+            )
+            return
+        removed = self.store.mark_removed(self.seen_urls, self.run_id)
+        self.crawler.stats.set_value("certis/products_removed", len(removed))
+        if removed:
+            logger.info("Marked %d products no longer listed as removed", len(removed))
 
     def collection_result(self) -> dict[str, Any]:
         """The original design's CollectionResult figures."""
@@ -258,6 +277,14 @@ class MatterListSpider(Spider):
                 "Status check failed: listing page 1 keeps coming back truncated",
             )
         if not first.cards and first.total_pages in (None, 1):
+            assert self.store is not None
+            stored = self.store.counts()["live"]
+            if stored:
+                # A listing gone blank is far likelier a broken page than a site emptied.
+                raise StatusCheckFailed(
+                    "site_not_listing",
+                    f"The listing shows no products, but {stored} are stored: not trusting it",
+                )
             self.status = SiteStatus(0, 0)
             self.tracker = ListingTracker(self.status)
             return first, None
