@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from crawl_helpers import crawl, rows, stored_products
 from test_crawl_contract import assert_matches_truth, listing_pages_requested
 
@@ -132,9 +133,13 @@ def test_products_certified_mid_crawl_shift_nothing(make_sim: Any, tmp_path: Pat
     # Five new products appear once the crawl is a third of the way through the listing.
     with when(lambda: site.stats()["by_kind"]["listing"] >= 8, lambda: site.add_products(5)):
         result = crawl(
-            server.listing_url, db,
-            settings={"CONCURRENT_REQUESTS": "2", "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
-                      "CERTIS_DETAILS": "0"},
+            server.listing_url,
+            db,
+            settings={
+                "CONCURRENT_REQUESTS": "2",
+                "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+                "CERTIS_DETAILS": "0",
+            },
         )
     assert result.returncode == 0, result.log[-3000:]
     assert "products appeared on the site during the run" in result.log
@@ -146,7 +151,8 @@ def test_progress_log_lines_and_event_file(sim: Any, tmp_path: Path) -> None:
     db = tmp_path / "certis.db"
     sim.site.set_faults({"slow": True, "slow_delay": 0.02})
     result = crawl(
-        sim.listing_url, db,
+        sim.listing_url,
+        db,
         settings={"CERTIS_PROGRESS_FILE": str(events_file), "CERTIS_PROGRESS_INTERVAL": "0.2"},
     )
     assert result.returncode == 0, result.log[-3000:]
@@ -154,8 +160,41 @@ def test_progress_log_lines_and_event_file(sim: Any, tmp_path: Path) -> None:
     assert "\r[" not in result.log  # no progress bar when stderr is not a terminal
     events = [json.loads(line) for line in events_file.read_text().splitlines()]
     names = {e["event"] for e in events}
-    assert {"stage_started", "page_started", "page_completed", "progress",
-            "stage_completed", "finished"} <= names
+    assert {
+        "stage_started",
+        "page_started",
+        "page_completed",
+        "progress",
+        "stage_completed",
+        "finished",
+    } <= names
     finished = events[-1]
     assert finished["event"] == "finished" and finished["reason"] == "finished"
     assert finished["pages_done"] == 5 and finished["details_done"] == 60
+
+
+@pytest.mark.parametrize("beyond_end", ["redirect", "404"])
+def test_a_page_gone_beyond_the_end_is_failed_then_full_mode_reconciles(
+    beyond_end: str, make_sim: Any, tmp_path: Path
+) -> None:
+    server = make_sim(products=61, seed=8)  # 6 pages; page 5 fails, then the site shrinks
+    site = server.site
+    page5 = page_url(server.listing_url, 5)
+    site.set_faults({"error": [5], "beyond_end": beyond_end})
+
+    def shrink() -> None:
+        for row in site.truth()[:13]:
+            site.remove_product(row["url"])
+        site.set_faults({"beyond_end": beyond_end})  # 48 products: 4 pages
+
+    db = tmp_path / "certis.db"
+    with when(lambda: requests_of(site, page5) >= 3, shrink):
+        result = crawl(server.listing_url, db, settings={"RETRY_TIMES": "2", "CERTIS_DETAILS": "0"})
+    assert result.returncode == 0, result.log[-3000:]
+    assert "Traceback" not in result.log
+    stats = json.loads(rows(db, "SELECT stats FROM crawl_runs")[-1]["stats"])
+    assert stats["pages_failed"] == [5]
+    result = crawl(server.listing_url, db, "mode=full", settings={"CERTIS_DETAILS": "0"})
+    assert result.returncode == 0, result.log[-3000:]
+    assert_matches_truth(db, site)  # 48 live, at their new positions; the 13 marked removed
+    assert sum(r["removed_at"] is not None for r in stored_products(db).values()) == 13
