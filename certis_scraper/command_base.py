@@ -7,6 +7,8 @@ import sys
 
 from scrapy.commands import ScrapyCommand
 
+from certis_scraper.store import Store, StoreError
+
 
 def print_error(message: str) -> None:
     """A user-facing failure: one line on stderr, never a traceback."""
@@ -23,3 +25,12 @@ class ReportCommand(ScrapyCommand):
     def fail(self, message: str, exitcode: int = 1) -> None:
         print_error(message)
         self.exitcode = exitcode
+
+    def open_store(self) -> Store | None:
+        """The database of CERTIS_DB, read-only (never created); None after a one-line error."""
+        assert self.settings is not None
+        try:
+            return Store.open(self.settings.get("CERTIS_DB"), readonly=True)
+        except StoreError as exc:
+            self.fail(str(exc))
+            return None

@@ -20,7 +20,7 @@ from certis_scraper.analysis import MissingDataAnalysis, analyze
 from certis_scraper.command_base import ReportCommand
 from certis_scraper.positions import SiteStatus
 from certis_scraper.status_check import SiteUnreachable, fetch_site_status
-from certis_scraper.store import Store, StoreError
+from certis_scraper.store import StoreError
 
 
 def compress_ranges(numbers: Iterable[int]) -> str:
@@ -125,10 +125,8 @@ class Command(ReportCommand):
         )
         if max_pages < 0:
             raise UsageError("--max-pages must be 0 (no limit) or more")
-        try:
-            store = Store.open(self.settings.get("CERTIS_DB"), readonly=True)
-        except StoreError as exc:
-            self.fail(str(exc))
+        store = self.open_store()
+        if store is None:
             return
         try:
             if opts.total_pages is not None:

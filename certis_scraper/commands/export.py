@@ -17,7 +17,7 @@ from scrapy.exceptions import UsageError
 
 from certis_scraper.command_base import ReportCommand
 from certis_scraper.export import ExportError, ExportFilters, export, format_of, parse_since
-from certis_scraper.store import Store, StoreError
+from certis_scraper.store import StoreError
 
 
 class Command(ReportCommand):
@@ -76,10 +76,8 @@ class Command(ReportCommand):
             device_type=opts.device_type.strip() if opts.device_type else None,
             include_removed=opts.include_removed,
         )
-        try:
-            store = Store.open(self.settings.get("CERTIS_DB"), readonly=True)
-        except StoreError as exc:
-            self.fail(str(exc))
+        store = self.open_store()
+        if store is None:
             return
         try:
             count = export(store, target, filters)

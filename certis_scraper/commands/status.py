@@ -147,10 +147,8 @@ class Command(ReportCommand):
         assert self.settings is not None
         if args:
             raise UsageError(f"unexpected arguments: {' '.join(args)}")
-        try:
-            store = Store.open(self.settings.get("CERTIS_DB"), readonly=True)
-        except StoreError as exc:
-            self.fail(str(exc))
+        store = self.open_store()
+        if store is None:
             return
         try:
             report = build_status(
