@@ -130,18 +130,8 @@ def project_crawl(
     sim: Simulator, db: Path, log: Path, *, profile: Path | None = None, timeout: float = 1800
 ) -> dict[str, Any]:
     """`scrapy crawl matter_list` into `db`; figures from its own process and the sim's log."""
-    sim.clear_log()
-    sim_cpu = sim.cpu_s()
-    measured = run_measured(
-        crawl_command(sim.listing_url, db, profile=profile),
-        cwd=ROOT,
-        log_path=log,
-        timeout=timeout,
-    )
-    if measured.returncode != 0:
-        raise RuntimeError(f"crawl failed ({measured.returncode}); see {log}")
-    result = _figures(measured.to_dict(), requests_of(sim.stats()))
-    result["simulator_cpu_s"] = round(sim.cpu_s() - sim_cpu, 2)
+    command = crawl_command(sim.listing_url, db, profile=profile)
+    result = _measured_run(sim, "crawl", command, ROOT, log, timeout)
     result["stored"] = db_counts(db)
     return result
 
@@ -151,17 +141,19 @@ def bare_crawl(
 ) -> dict[str, Any]:
     """benchmarks/bare_spider.py over the same URLs, outside the project (cwd without
     scrapy.cfg, no project settings)."""
+    command = [sys.executable, str(BENCH_DIR / "bare_spider.py"), str(urls_file)]
+    return _measured_run(sim, "bare spider", command, workdir, workdir / "bare.log", timeout)
+
+
+def _measured_run(
+    sim: Simulator, what: str, command: list[str], cwd: Path, log: Path, timeout: float
+) -> dict[str, Any]:
+    """Run one crawl process against `sim`: its own CPU and memory, and the requests it made."""
     sim.clear_log()
     sim_cpu = sim.cpu_s()
-    log = workdir / "bare.log"
-    measured = run_measured(
-        [sys.executable, str(BENCH_DIR / "bare_spider.py"), str(urls_file)],
-        cwd=workdir,
-        log_path=log,
-        timeout=timeout,
-    )
+    measured = run_measured(command, cwd=cwd, log_path=log, timeout=timeout)
     if measured.returncode != 0:
-        raise RuntimeError(f"bare spider failed ({measured.returncode}); see {log}")
+        raise RuntimeError(f"{what} failed ({measured.returncode}); see {log}")
     result = _figures(measured.to_dict(), requests_of(sim.stats()))
     result["simulator_cpu_s"] = round(sim.cpu_s() - sim_cpu, 2)
     return result
