@@ -397,12 +397,15 @@ class MatterListSpider(Spider):
         self.consecutive_errors = 0
         listing = parse_listing(response.text, response.url)
         if not listing.is_listing:
-            assert response.request is not None
-            yield from self.retry_or_fail(response.request, page, "not a listing page")
+            retry = self.retry_request(response.request, "not a listing page")
+            if retry is None:
+                self.page_failed(page, "not a listing page", final=True)
+            else:
+                yield retry
             return
         if not listing.complete:
-            assert response.request is not None
-            retry = get_retry_request(response.request, spider=self, reason="truncated page")
+            # Out of retries, a cut page still gives the cards it has (checked for count below).
+            retry = self.retry_request(response.request, "truncated page")
             if retry is not None:
                 yield retry
                 return
@@ -500,12 +503,9 @@ class MatterListSpider(Spider):
         self.crawler.stats.inc_value("certis/pages_incomplete_retries")
         return retry
 
-    def retry_or_fail(self, request: Request, page: int, reason: str) -> Iterator[Request]:
-        retry = get_retry_request(request, spider=self, reason=reason)
-        if retry is not None:
-            yield retry
-        else:
-            self.page_failed(page, reason, final=True)
+    def retry_request(self, request: Request | None, reason: str) -> Request | None:
+        """Scrapy's retry of a bad response (stats, RETRY_TIMES), None once retries ran out."""
+        return get_retry_request(request, spider=self, reason=reason) if request else None
 
     def listing_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -590,7 +590,7 @@ class MatterListSpider(Spider):
     def detail_retry_or_fail(
         self, request: Request | None, url: str, reason: str
     ) -> Iterator[Request]:
-        retry = get_retry_request(request, spider=self, reason=reason) if request else None
+        retry = self.retry_request(request, reason)
         if retry is not None:
             yield retry
         else:
