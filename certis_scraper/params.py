@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 _MAX_PAGE = 100_000
@@ -35,11 +35,14 @@ class MatterListArgs(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # missing: fetch only what the database lacks; full: re-walk every listing page, refresh
-    # details, reconcile positions and mark products no longer listed as removed.
-    mode: Literal["missing", "full"] = "missing"
+    # missing: fetch only what the database lacks; reconcile: re-walk every listing page (put
+    # positions right, mark products no longer listed as removed) and fetch only the details
+    # still missing; full: the same, and re-read every detail page.
+    mode: Literal["missing", "reconcile", "full"] = "missing"
     # Explicit site pages to fetch instead of the analyzer's choice.
     pages: list[int] | None = None
+    # Also re-read the N detail pages fetched longest ago (None: the CERTIS_REFRESH setting).
+    refresh: int | None = Field(default=None, ge=0, le=1_000_000)
 
     @field_validator("pages", mode="before")
     @classmethod
@@ -63,9 +66,9 @@ def _one_line(exc: ValidationError) -> str:
     for error in exc.errors():
         name = ".".join(str(part) for part in error["loc"][:1]) or "argument"
         if error["type"] == "extra_forbidden":
-            problems.append(f"unknown argument {name!r} (known: mode, pages)")
+            problems.append(f"unknown argument {name!r} (known: mode, pages, refresh)")
         elif name == "mode":
-            problems.append(f"mode={error['input']!r}: expected 'missing' or 'full'")
+            problems.append(f"mode={error['input']!r}: expected 'missing', 'reconcile' or 'full'")
         else:
             message = str(error["msg"]).removeprefix("Value error, ")
             problems.append(f"{name}={error['input']!r}: {message}")

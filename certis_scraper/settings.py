@@ -10,7 +10,7 @@ BOT_NAME = "certis_scraper"
 SPIDER_MODULES = ["certis_scraper.spiders"]
 NEWSPIDER_MODULE = "certis_scraper.spiders"
 # Project commands: status, analyze, export, simsite, demo, and a `crawl` that exits non-zero
-# when the run failed (site unreachable, blocked, database unusable).
+# when the run failed (site unreachable, blocked, database unusable or locked by another crawl).
 COMMANDS_MODULE = "certis_scraper.commands"
 
 # --- What to crawl and where to keep it -------------------------------------------------------
@@ -23,11 +23,14 @@ CERTIS_DB = os.environ.get("CERTIS_DB", "certis.db")
 CERTIS_MAX_PAGES = os.environ.get("CERTIS_MAX_PAGES", "0")
 # Fetch detail pages of products that have none yet (and all of them with mode=full).
 CERTIS_DETAILS = os.environ.get("CERTIS_DETAILS", "1").lower() not in ("0", "false", "no", "off")
+# Every run also re-reads this many detail pages, those fetched longest ago (`-a refresh=N`
+# for one run): 500 a day cycles through the whole site in under two weeks.
+CERTIS_REFRESH = os.environ.get("CERTIS_REFRESH", "0")
 # JSON-lines progress events (stage_started, page_completed, ..., finished); empty = none.
 CERTIS_PROGRESS_FILE = os.environ.get("CERTIS_PROGRESS_FILE", "")
 # Seconds between progress log lines.
 CERTIS_PROGRESS_INTERVAL = 10.0
-# A listing page showing fewer cards than expected is requested again up to this many times.
+# A bad page (short of cards, truncated, no details) is requested again up to this many times.
 CERTIS_INCOMPLETE_RETRIES = 3
 # Pages and details still failing when the spider goes idle get this many retry rounds, each
 # after a capped exponential backoff (base * 2**round, at most max seconds).
@@ -72,16 +75,22 @@ RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
 
 # --- Components ---------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
-    # Waits out Retry-After on 429/503 before Scrapy's RetryMiddleware (550) re-queues the request.
-    "certis_scraper.middlewares.RetryAfterMiddleware": 560,
+    # Ends the run on 401/403 or too many download errors in a row; below RetryMiddleware (550)
+    # so it sees only what Scrapy's retries gave up on.
+    "certis_scraper.middlewares.site_guard.SiteGuard": 540,
+    # The one place that waits: Retry-After (read before RetryMiddleware re-queues), backoff of
+    # bad pages and of retry rounds.
+    "certis_scraper.middlewares.wait.WaitMiddleware": 560,
 }
 ITEM_PIPELINES = {
-    "certis_scraper.pipelines.ValidationPipeline": 100,
-    "certis_scraper.pipelines.MergeByUrlPipeline": 200,
-    "certis_scraper.pipelines.StorePipeline": 300,
+    "certis_scraper.pipelines.validate.ValidationPipeline": 100,
+    "certis_scraper.pipelines.merge.MergeByUrlPipeline": 200,
+    "certis_scraper.pipelines.store.StorePipeline": 300,
 }
 EXTENSIONS = {
-    "certis_scraper.extensions.CrawlProgress": 500,
+    # The run's lifecycle first (lock, database, run record): the others rely on it.
+    "certis_scraper.extensions.run_store.RunStore": 100,
+    "certis_scraper.extensions.progress.CrawlProgress": 500,
 }
 
 # Feeds (`-O products.json`): UTF-8, stable column order.

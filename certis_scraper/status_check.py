@@ -1,7 +1,7 @@
 """Stage 1 for commands: the site's total pages T and last-page count L, fetched with urllib.
 
 The spider does its own status check through Scrapy (and keeps those pages' cards); commands
-such as `scrapy analyze` only need the two numbers.
+such as `scrapy analyze` only need the two numbers. Both derive them with site_status.py.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import urllib.error
 import urllib.request
 
 from certis_scraper.pages import ListingPage, parse_listing
-from certis_scraper.positions import PAGE_SIZE, SiteStatus
+from certis_scraper.positions import SiteStatus
 from certis_scraper.site import page_url
+from certis_scraper.site_status import StatusProblem, derive_status, total_pages
 
 
 class SiteUnreachable(Exception):
@@ -50,18 +51,9 @@ def _listing(url: str, user_agent: str, timeout: float) -> ListingPage:
 def fetch_site_status(listing_url: str, user_agent: str, timeout: float = 30) -> SiteStatus:
     """Fetch listing page 1 (T = the largest page number) and page T (L = its cards)."""
     first = _listing(page_url(listing_url, 1), user_agent, timeout)
-    first_count = len(first.cards) + first.offsite_cards
-    total_pages = first.total_pages or (1 if first_count else 0)
-    if total_pages <= 1:
-        return SiteStatus(total_pages, min(first_count, PAGE_SIZE) if total_pages else 0)
-    last_url = page_url(listing_url, total_pages)
-    last = _listing(last_url, user_agent, timeout)
-    if last.current_page not in (None, total_pages):
-        raise SiteUnreachable(
-            f"{last_url}: the site answered with page {last.current_page} instead of "
-            f"{total_pages}; the listing changed during the check, try again"
-        )
-    count = len(last.cards) + last.offsite_cards
-    if not 1 <= count <= PAGE_SIZE:
-        raise SiteUnreachable(f"{last_url}: last page shows {count} products, expected 1-12")
-    return SiteStatus(total_pages, count)
+    pages = total_pages(first)
+    last = _listing(page_url(listing_url, pages), user_agent, timeout) if pages > 1 else None
+    try:
+        return derive_status(first, last)
+    except StatusProblem as exc:
+        raise SiteUnreachable(f"{page_url(listing_url, max(pages, 1))}: {exc}") from None

@@ -629,6 +629,40 @@ class Store:
             )
         ]
 
+    def ranks_of(self, urls: Collection[str]) -> dict[str, int]:
+        """url -> stored rank from the oldest, for those of `urls` that are live and positioned."""
+        return dict(
+            self._read(
+                f"SELECT url, page_id * {PAGE_SIZE} + index_in_page FROM products"
+                " WHERE url IN (SELECT value FROM json_each(?))"
+                " AND removed_at IS NULL AND page_id IS NOT NULL",
+                (json.dumps(sorted(urls)),),
+            ).fetchall()
+        )
+
+    def with_details(self, urls: Collection[str]) -> set[str]:
+        """Those of `urls` that have a product_details row."""
+        return {
+            row[0]
+            for row in self._read(
+                "SELECT url FROM product_details WHERE url IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(urls)),),
+            )
+        }
+
+    def stalest_details(self, limit: int) -> list[str]:
+        """The `limit` live products whose details were fetched longest ago, oldest first."""
+        if limit <= 0:
+            return []
+        return [
+            row[0]
+            for row in self._read(
+                "SELECT d.url FROM product_details AS d JOIN products AS p ON p.url = d.url"
+                " WHERE p.removed_at IS NULL ORDER BY d.fetched_at, d.url LIMIT ?",
+                (limit,),
+            )
+        ]
+
     def position_summary(self) -> list[tuple[int, int, int]]:
         """Per page_id of live positioned products: (page_id, rows, sum of 1 << index_in_page).
 

@@ -1,15 +1,42 @@
-"""Run real crawls of the simulator the way a user does: `scrapy crawl matter_list` in a
-subprocess, and read back what they would see (the database, the log, the exit code)."""
+"""The tests' shared helpers, in one place: real crawls of the simulator and what a user reads
+back from them (the database, the stats, the log, the exit code).
+
+- `crawl()` runs `scrapy crawl matter_list` in this process (Scrapy's `get_crawler`, without a
+  Twisted reactor), through the same pre-flight check and exit-code rule as the command, and
+  returns the crawler's stats with the log. Most tests use it.
+- `scrapy()` / `start_crawl()` run the real command in a subprocess: only for what needs a
+  process (exit codes of the command itself, signals, kills, scrapyd).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import io
+import logging
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
+
+import certis_scraper.settings as project_settings
+from certis_scraper.commands.crawl import exit_code, preflight
+from certis_scraper.simsite import SimSite
+from certis_scraper.simsite import render as sim_render
+from certis_scraper.site import page_number_from_url
+from certis_scraper.spiders.matter_list import MatterListSpider
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,14 +59,25 @@ class CrawlResult:
     returncode: int
     stdout: str
     stderr: str
+    stats: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def log(self) -> str:
         return self.stderr
 
+    def stat(self, key: str, default: Any = 0) -> Any:
+        return self.stats.get(key, default)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
 
 def scrapy(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> CrawlResult:
-    """Run `scrapy ARGS` in the project directory, as a user would."""
+    """Run `scrapy ARGS` in the project directory in a subprocess, as a user would."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("SCRAPY_SETTINGS_MODULE", None)
     proc = subprocess.run(
@@ -47,6 +85,69 @@ def scrapy(*args: str, env: dict[str, str] | None = None, timeout: float = 180) 
         cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout, check=False,
     )
     return CrawlResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def crawl_args(
+    listing_url: str,
+    db: Path,
+    *spider_args: str,
+    settings: dict[str, Any] | None = None,
+) -> list[str]:
+    """`crawl matter_list -s ... -a ...`: the command line of a crawl (the only builder)."""
+    merged = {**FAST, "CERTIS_LISTING_URL": listing_url, "CERTIS_DB": str(db), **(settings or {})}
+    args = ["crawl", "matter_list"]
+    for name, value in merged.items():
+        args += ["-s", f"{name}={value}"]
+    for arg in spider_args:
+        args += ["-a", arg]
+    return args
+
+
+def crawl_subprocess(
+    listing_url: str,
+    db: Path,
+    *spider_args: str,
+    settings: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 180,
+) -> CrawlResult:
+    """The real `scrapy crawl` command in a subprocess (exit codes of the command itself)."""
+    return scrapy(
+        *crawl_args(listing_url, db, *spider_args, settings=settings), env=env, timeout=timeout
+    )
+
+
+def start_crawl(
+    listing_url: str,
+    db: Path,
+    *spider_args: str,
+    settings: dict[str, Any] | None = None,
+    log_path: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """`scrapy crawl` started in the background (stdout/stderr to `log_path`, or discarded)."""
+    args = [sys.executable, "-m", "scrapy", *crawl_args(listing_url, db, *spider_args,
+                                                        settings=settings)]
+    env = {**os.environ}
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
+    out = open(log_path, "wb") if log_path is not None else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    finally:
+        if log_path is not None and not isinstance(out, int):
+            out.close()
+
+
+def _feeds(extra: tuple[str, ...]) -> dict[str, Any]:
+    """`-O FILE` options as a FEEDS setting."""
+    feeds: dict[str, Any] = {}
+    options = list(extra)
+    while options:
+        flag, path = options.pop(0), options.pop(0)
+        if flag not in ("-O", "-o"):
+            raise ValueError(f"in-process crawls take -O/-o only, not {flag}")
+        fmt = {"jsonl": "jsonlines"}.get(Path(path).suffix[1:], Path(path).suffix[1:])
+        feeds[path] = {"format": fmt, "overwrite": flag == "-O"}
+    return feeds
 
 
 def crawl(
@@ -57,14 +158,51 @@ def crawl(
     extra: tuple[str, ...] = (),
     timeout: float = 180,
 ) -> CrawlResult:
-    """`scrapy crawl matter_list` against `listing_url` into `db`; spider_args like 'mode=full'."""
-    merged = {**FAST, "CERTIS_LISTING_URL": listing_url, "CERTIS_DB": str(db), **(settings or {})}
-    args = ["crawl", "matter_list"]
-    for name, value in merged.items():
-        args += ["-s", f"{name}={value}"]
-    for arg in spider_args:
-        args += ["-a", arg]
-    return scrapy(*args, *extra, timeout=timeout)
+    """`scrapy crawl matter_list` in this process against `listing_url` into `db`;
+    spider_args like 'mode=full'. Same pre-flight check and exit codes as the command."""
+    values = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
+    values.update(FAST)
+    values.update({"CERTIS_LISTING_URL": listing_url, "CERTIS_DB": str(db), "LOG_LEVEL": "INFO"})
+    values.update(settings or {})
+    if extra:
+        values["FEEDS"] = _feeds(extra)
+    kwargs = dict(arg.split("=", 1) for arg in spider_args)
+    problem = preflight(kwargs, Settings(values))
+    if problem is not None:
+        message, code = problem
+        return CrawlResult(code, "", f"error: {message}\n")
+    crawler = get_crawler(MatterListSpider, values)
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        asyncio.run(asyncio.wait_for(crawler.crawl_async(**kwargs), timeout))
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous_level)
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    return CrawlResult(exit_code(crawler), "", captured.getvalue(), stats)
+
+
+def listing_pages_requested(site: Any) -> list[int]:
+    """Site pages the simulator was asked for, one entry per request, sorted."""
+    pages: list[int] = []
+    for path, count in site.stats()["by_url"].items():
+        if path.startswith("/csa-iot_products/"):
+            number = page_number_from_url("http://x" + path)
+            if number is not None:
+                pages += [number] * count
+    return sorted(pages)
+
+
+def requests_of(site: Any, kind: str) -> int:
+    """Requests of one kind ("listing", "detail", "other") the simulator saw."""
+    return int(site.stats()["by_kind"][kind])
 
 
 def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
@@ -78,42 +216,6 @@ def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any
 
 def stored_products(db: Path) -> dict[str, dict[str, Any]]:
     return {r["url"]: r for r in rows(db, "SELECT * FROM products")}
-
-
-def crawl_command(
-    listing_url: str,
-    db: Path,
-    *spider_args: str,
-    settings: dict[str, Any] | None = None,
-    extra: tuple[str, ...] = (),
-) -> tuple[list[str], dict[str, str]]:
-    """The command line and environment `crawl` runs (for Popen: runs to kill or interrupt)."""
-    merged = {**FAST, "CERTIS_LISTING_URL": listing_url, "CERTIS_DB": str(db), **(settings or {})}
-    args = [sys.executable, "-m", "scrapy", "crawl", "matter_list"]
-    for name, value in merged.items():
-        args += ["-s", f"{name}={value}"]
-    for arg in spider_args:
-        args += ["-a", arg]
-    env = {**os.environ}
-    env.pop("SCRAPY_SETTINGS_MODULE", None)
-    return [*args, *extra], env
-
-
-def start_crawl(
-    listing_url: str,
-    db: Path,
-    *spider_args: str,
-    settings: dict[str, Any] | None = None,
-    log_path: Path | None = None,
-) -> subprocess.Popen[bytes]:
-    """`crawl` started in the background (stdout/stderr to `log_path`, or discarded)."""
-    args, env = crawl_command(listing_url, db, *spider_args, settings=settings)
-    out = open(log_path, "wb") if log_path is not None else subprocess.DEVNULL  # noqa: SIM115
-    try:
-        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    finally:
-        if log_path is not None and not isinstance(out, int):
-            out.close()
 
 
 def integrity(db: Path) -> str:
@@ -183,3 +285,90 @@ def comparable_dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
         return {"products": products, "details": details, "changes": changes}
     finally:
         conn.close()
+
+
+# An override answers a request: (status, headers, body); a body that is an iterator of chunks
+# is streamed without Content-Length and the connection closed after it.
+Override = Callable[[], tuple[int, dict[str, str], bytes | Iterator[bytes]]]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        with self.server.lock:
+            self.server.hits[path] += 1
+        override = self.server.overrides.get(path)
+        try:
+            if override is None:
+                response = self.server.site.handle("GET", self.path)
+                self.wfile.write(response.head() + b"\r\n" + response.body)
+                return
+            status, headers, body = override()
+            head = [f"HTTP/1.1 {status} X"] + [f"{k}: {v}" for k, v in headers.items()]
+            if isinstance(body, bytes):
+                head.append(f"Content-Length: {len(body)}")
+                self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+                return
+            self.close_connection = True
+            head.append("Connection: close")
+            self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+            for chunk in body:
+                self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, site: SimSite | None) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.site = site
+        self.overrides: dict[str, Override] = {}
+        self.hits: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client hanging up is not worth a traceback."""
+
+
+class Storefront:
+    """The simulator's site behind a server whose answers for some paths a test overrides."""
+
+    def __init__(self, site: SimSite | None) -> None:
+        self.httpd = _Server(site)
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        if site is not None:
+            site.set_base_url(self.base_url)
+        self.site = site
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def listing_url(self) -> str:
+        return sim_render.page_url(self.base_url, 1)
+
+    @property
+    def hits(self) -> Counter[str]:
+        return self.httpd.hits
+
+    def override(self, path: str, answer: Override) -> None:
+        self.httpd.overrides[path] = answer
+
+    def html(self, path: str) -> str:
+        assert self.site is not None
+        return self.site.handle("GET", path).body.decode()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def html_answer(body: bytes, content_type: str = "text/html; charset=UTF-8") -> Override:
+    return lambda: (200, {"Content-Type": content_type}, body)

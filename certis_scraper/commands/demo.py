@@ -14,8 +14,8 @@ from typing import Any
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from certis_scraper.run import FAILED_REASONS
 from certis_scraper.simsite import SimServer, SimSite
-from certis_scraper.spiders.matter_list import FAILED_REASONS
 from certis_scraper.store import Store
 
 # Our own simulator on loopback: no reason to be slow.

@@ -12,13 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from crawl_helpers import ROOT
 
 from certis_scraper.positions import PAGE_SIZE, SiteStatus
 from certis_scraper.site import page_number_from_url
 from certis_scraper.status_check import SiteUnreachable, fetch_site_status
 from certis_scraper.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
 SCRAPY = str(Path(sys.executable).with_name("scrapy"))
 
 

@@ -126,7 +126,8 @@ class CrawlProgress:
         self.inc("details_done")
 
     def detail_failed(self, url: str, reason: str, final: bool) -> None:
-        self.inc("details_failed")
+        if final:  # what a retry round will ask again is not failed yet
+            self.inc("details_failed")
         self.event("detail_failed", url=url, reason=reason, final=final)
 
     def retry_started(self, round: int, pages: list[int], details: int, delay: float) -> None:

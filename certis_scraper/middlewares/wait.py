@@ -1,20 +1,26 @@
-"""Downloader middleware: what Scrapy's RetryMiddleware lacks for this site.
+"""WaitMiddleware: the one place a crawl waits before sending a request.
 
-- Honour `Retry-After` on 429/503: wait (capped) before RetryMiddleware re-queues the request.
-- Delay a request whose meta carries `certis_delay` (re-requests of a page short of cards).
-Both wait with asyncio.sleep: the reactor keeps serving every other request meanwhile.
+Three things ask for a wait, all through the request's meta (`retry.WAIT_META`): a bad page
+retried after backoff (retry.py), an idle retry round (the spider), and `Retry-After` on
+429/503, read here from the response and carried by the copy that Scrapy's RetryMiddleware
+(550, which runs after this one on responses) re-queues. The wait is an asyncio sleep: the
+reactor keeps serving every other request meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+
+from certis_scraper.config import crawl_settings
+from certis_scraper.retry import WAIT_META, wait_before
 
 logger = logging.getLogger(__name__)
 
@@ -38,45 +44,40 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-class RetryAfterMiddleware:
+class WaitMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.max_wait = crawler.settings.getfloat("CERTIS_RETRY_AFTER_MAX")
+        conf = crawl_settings(crawler)
+        self.max_wait = conf.retry_after_max
         self.retry_codes = {int(c) for c in crawler.settings.getlist("RETRY_HTTP_CODES")}
-        self.retry_times = crawler.settings.getint("RETRY_TIMES")
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+    def from_crawler(cls, crawler: Crawler) -> WaitMiddleware:
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
-        delay = float(request.meta.pop("certis_delay", 0) or 0)
-        if delay > 0:
-            await asyncio.sleep(delay)
+        wait = float(request.meta.pop(WAIT_META, 0) or 0) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
-    async def process_response(self, request: Request, response: Response) -> Response:
+    def process_response(self, request: Request, response: Response) -> Response:
         if response.status not in RETRY_AFTER_STATUSES or response.status not in self.retry_codes:
             return response
-        if request.meta.get("dont_retry"):
-            return response
-        if request.meta.get("retry_times", 0) >= request.meta.get(
-            "max_retry_times", self.retry_times
-        ):
-            return response  # RetryMiddleware gives up on this one: no point in waiting
         wait = retry_after_seconds(response.headers.get(b"Retry-After"))
         if wait is None or wait <= 0:
             return response
         capped = min(wait, self.max_wait)
+        # RetryMiddleware copies the meta into the retry: the copy waits, nothing blocks here.
+        wait_before(request, capped)
         stats = self.crawler.stats
         if stats is not None:
             stats.inc_value("certis/retry_after/count")
             stats.inc_value("certis/retry_after/seconds", round(capped))
         logger.debug(
-            "HTTP %d at %s: waiting %.1f s (Retry-After %s)",
+            "HTTP %d at %s: next attempt in %.1f s (Retry-After %s)",
             response.status,
             request.url,
             capped,
             wait,
         )
-        await asyncio.sleep(capped)
         return response

@@ -15,17 +15,17 @@ import re
 import sqlite3
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from crawl_helpers import (
+    Storefront,
     assert_db_matches_truth,
     crawl,
+    html_answer,
     integrity,
     rows,
     stored_details,
@@ -35,88 +35,7 @@ from crawl_helpers import (
 from certis_scraper.simsite import SimSite
 from certis_scraper.simsite import render as sim_render
 
-# An override answers a request: (status, headers, body); a body that is an iterator of chunks
-# is streamed without Content-Length and the connection closed after it.
-Override = Callable[[], tuple[int, dict[str, str], bytes | Iterator[bytes]]]
 FAST_FAIL = {"RETRY_TIMES": "1", "CERTIS_INCOMPLETE_RETRIES": "1", "CERTIS_RETRY_ROUNDS": "1"}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
-
-    def do_GET(self) -> None:
-        path = urlsplit(self.path).path
-        with self.server.lock:
-            self.server.hits[path] += 1
-        override = self.server.overrides.get(path)
-        try:
-            if override is None:
-                response = self.server.site.handle("GET", self.path)
-                self.wfile.write(response.head() + b"\r\n" + response.body)
-                return
-            status, headers, body = override()
-            head = [f"HTTP/1.1 {status} X"] + [f"{k}: {v}" for k, v in headers.items()]
-            if isinstance(body, bytes):
-                head.append(f"Content-Length: {len(body)}")
-                self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
-                return
-            self.close_connection = True
-            head.append("Connection: close")
-            self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
-            for chunk in body:
-                self.wfile.write(chunk)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, site: SimSite | None) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.site = site
-        self.overrides: dict[str, Override] = {}
-        self.hits: Counter[str] = Counter()
-        self.lock = threading.Lock()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client hanging up is not worth a traceback."""
-
-
-class Storefront:
-    """The simulator's site behind a server whose answers for some paths a test overrides."""
-
-    def __init__(self, site: SimSite | None) -> None:
-        self.httpd = _Server(site)
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        if site is not None:
-            site.set_base_url(self.base_url)
-        self.site = site
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def listing_url(self) -> str:
-        return sim_render.page_url(self.base_url, 1)
-
-    @property
-    def hits(self) -> Counter[str]:
-        return self.httpd.hits
-
-    def override(self, path: str, answer: Override) -> None:
-        self.httpd.overrides[path] = answer
-
-    def html(self, path: str) -> str:
-        assert self.site is not None
-        return self.site.handle("GET", path).body.decode()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture
@@ -128,10 +47,6 @@ def storefront(sim_site_factory: Callable[..., SimSite]) -> Iterator[Storefront]
 
 def page(n: int) -> str:
     return sim_render.page_path(n)
-
-
-def html_answer(body: bytes, content_type: str = "text/html; charset=UTF-8") -> Override:
-    return lambda: (200, {"Content-Type": content_type}, body)
 
 
 def truth_of(front: Storefront) -> list[dict[str, Any]]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crawl_helpers import rows, scrapy
-from test_crawl_failures import free_port
+from crawl_helpers import free_port, rows, scrapy
 
 
 def test_demo_crawls_the_simulator_into_a_database(tmp_path: Path) -> None:

@@ -3,43 +3,31 @@ what the database holds afterwards and which requests the simulator saw."""
 
 from __future__ import annotations
 
-import math
 import random
 import sqlite3
 from pathlib import Path
 from typing import Any
 
-from crawl_helpers import crawl, rows, stored_products
-
-from certis_scraper.site import page_number_from_url
+from crawl_helpers import (
+    assert_db_matches_truth,
+    crawl,
+    listing_pages_requested,
+    requests_of,
+    rows,
+    stored_products,
+)
 
 
 def listing_requests(site: Any) -> int:
-    return int(site.stats()["by_kind"]["listing"])
+    return requests_of(site, "listing")
 
 
 def detail_requests(site: Any) -> int:
-    return int(site.stats()["by_kind"]["detail"])
-
-
-def listing_pages_requested(site: Any) -> list[int]:
-    pages = []
-    for path, count in site.stats()["by_url"].items():
-        if path.startswith("/csa-iot_products/"):
-            pages += [page_number_from_url("http://x" + path)] * count
-    return sorted(p for p in pages if p is not None)
+    return requests_of(site, "detail")
 
 
 def assert_matches_truth(db: Path, site: Any) -> None:
-    """Every product of the site stored once, with its card fields and its position."""
-    stored = stored_products(db)
-    live = {u: r for u, r in stored.items() if r["removed_at"] is None}
-    truth = {t["url"]: t for t in site.truth()}
-    assert set(live) == set(truth)
-    for url, expected in truth.items():
-        row = live[url]
-        for field in ("manufacturer", "model", "certificate_id", "page_id", "index_in_page"):
-            assert row[field] == expected[field], (url, field, row[field], expected[field])
+    assert_db_matches_truth(db, site, details=False)
 
 
 def test_first_run_stores_every_product_at_its_position(make_sim: Any, tmp_path: Path) -> None:
@@ -49,8 +37,11 @@ def test_first_run_stores_every_product_at_its_position(make_sim: Any, tmp_path:
     assert result.returncode == 0, result.log[-3000:]
     assert_matches_truth(db, server.site)
     status = server.site.status()
-    # One request per listing page, status pages included: nothing fetched twice.
-    assert listing_pages_requested(server.site) == list(range(1, status.total_pages + 1))
+    # One request per listing page, status pages included, and page T once more: with nothing
+    # stored, L is confirmed by a second copy before any position is written.
+    pages = list(range(1, status.total_pages + 1))
+    assert listing_pages_requested(server.site) == [*pages, status.total_pages]
+    assert result.stat("certis/status/last_page_unconfirmed") == 1
     assert detail_requests(server.site) == 67
     assert len(rows(db, "SELECT url FROM product_details")) == 67
     run = rows(db, "SELECT * FROM crawl_runs")[-1]
@@ -66,7 +57,8 @@ def test_second_run_with_nothing_changed_makes_two_listing_requests(
     sim.site.clear_log()
     result = crawl(sim.listing_url, db)
     assert result.returncode == 0, result.log[-3000:]
-    assert listing_requests(sim.site) <= 2
+    # Pages 1 and T; L confirmed by the stored positions of their cards, no third request.
+    assert listing_pages_requested(sim.site) == [1, 5]
     assert detail_requests(sim.site) == 0
     assert_matches_truth(db, sim.site)
 
@@ -79,9 +71,10 @@ def test_new_products_cost_only_the_pages_that_hold_them(sim: Any, tmp_path: Pat
         sim.site.clear_log()
         result = crawl(sim.listing_url, db)
         assert result.returncode == 0, result.log[-3000:]
-        assert listing_requests(sim.site) <= 2 + math.ceil(k / 12) + 1, listing_pages_requested(
-            sim.site
-        )
+        holding = {t["site_page"] for t in sim.site.truth()[:k]}
+        status = sim.site.status()
+        assert set(listing_pages_requested(sim.site)) == holding | {1, status.total_pages}
+        assert listing_requests(sim.site) == len(holding | {1, status.total_pages})
         assert detail_requests(sim.site) == k
         assert_matches_truth(db, sim.site)
 
@@ -127,8 +120,9 @@ def test_max_pages_bounds_a_run_and_the_next_run_goes_on(sim: Any, tmp_path: Pat
     settings = {"CERTIS_MAX_PAGES": "2", "CERTIS_DETAILS": "0"}
     result = crawl(sim.listing_url, db, settings=settings)
     assert result.returncode == 0, result.log[-3000:]
-    # The status pages (1 and 5) plus the analyzer's first two priority pages (1 and 2).
-    assert listing_pages_requested(sim.site) == [1, 2, 5]
+    # The status pages (1 and 5, and 5 again: nothing stored to confirm L) plus the analyzer's
+    # first two priority pages (1 and 2).
+    assert listing_pages_requested(sim.site) == [1, 2, 5, 5]
     assert len(stored_products(db)) == 36
     sim.site.clear_log()
     assert crawl(sim.listing_url, db, settings=settings).returncode == 0
@@ -140,7 +134,7 @@ def test_explicit_pages_argument(sim: Any, tmp_path: Path) -> None:
     db = tmp_path / "certis.db"
     result = crawl(sim.listing_url, db, "pages=3", settings={"CERTIS_DETAILS": "0"})
     assert result.returncode == 0, result.log[-3000:]
-    assert listing_pages_requested(sim.site) == [1, 3, 5]
+    assert listing_pages_requested(sim.site) == [1, 3, 5, 5]
     truth = {t["url"] for t in sim.site.truth() if t["site_page"] in (1, 3, 5)}
     assert set(stored_products(db)) == truth
 
@@ -150,12 +144,14 @@ def test_single_page_and_empty_sites(make_sim: Any, tmp_path: Path) -> None:
     db = tmp_path / "tiny.db"
     result = crawl(tiny.listing_url, db)
     assert result.returncode == 0, result.log[-3000:]
-    assert listing_pages_requested(tiny.site) == [1]
+    assert listing_pages_requested(tiny.site) == [1, 1]  # page 1 is page T: read twice
     assert_matches_truth(db, tiny.site)
     assert detail_requests(tiny.site) == 7
     empty = make_sim(products=0, seed=2)  # a listing with no product at all
     db = tmp_path / "empty.db"
     result = crawl(empty.listing_url, db)
     assert result.returncode == 0, result.log[-3000:]
-    assert "Site: 0 pages, 0 on the last, 0 products" in result.log
+    assert rows(db, "SELECT site_total_products FROM crawl_runs")[-1] == {
+        "site_total_products": 0
+    }
     assert stored_products(db) == {}

@@ -1,0 +1,63 @@
+"""One writer per database: an OS file lock held for the whole crawl.
+
+`flock` on `<db>.lock` is released by the kernel when the process ends, however it ends, so a
+lock left by a killed run never blocks the next one; the file itself may stay. The holder
+writes its pid and start time into the file so that the next crawl can say who holds it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+
+class DatabaseLocked(Exception):
+    """Another crawl writes the database; the message is one line meant for the user."""
+
+
+class DatabaseLock:
+    def __init__(self, db_path: str | Path) -> None:
+        self.db_path = Path(db_path)
+        self.path = self.db_path.with_name(self.db_path.name + ".lock")
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> DatabaseLock:
+        """Take the lock now or raise DatabaseLocked (never waits)."""
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = _holder(handle.read())
+            handle.close()
+            raise DatabaseLocked(f"another crawl{holder} is writing {self.db_path}") from None
+        handle.seek(0)
+        handle.truncate()
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        handle.write(json.dumps({"pid": os.getpid(), "started_at": started}) + "\n")
+        handle.flush()
+        self._file = handle
+        return self
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.truncate(0)
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+    @property
+    def held(self) -> bool:
+        return self._file is not None
+
+
+def _holder(text: str) -> str:
+    try:
+        info = json.loads(text)
+        return f", pid {int(info['pid'])}, started at {info['started_at']},"
+    except (ValueError, KeyError, TypeError):
+        return ""

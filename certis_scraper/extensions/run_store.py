@@ -1,0 +1,143 @@
+"""RunStore: the database's lifecycle for one crawl, as a Scrapy extension.
+
+- spider_opened: take the one-writer lock, open the store, record the run in `crawl_runs`;
+- spider_closed: mark products no longer listed as removed (after a complete walk only), write
+  the run's outcome and figures, close the store, release the lock.
+
+The spider, the pipelines and the site guard get the run's typed handle (`CrawlRun`) from here
+(`RunStore.run_of(crawler)`) instead of reaching into each other.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.utils.defer import _schedule_coro
+
+from certis_scraper import logs
+from certis_scraper.config import CrawlSettings, crawl_settings
+from certis_scraper.dblock import DatabaseLock, DatabaseLocked
+from certis_scraper.params import MatterListArgs
+from certis_scraper.run import CrawlRun, removal_allowed
+from certis_scraper.store import Store, StoreError
+
+logger = logging.getLogger(__name__)
+
+
+class RunStore:
+    def __init__(self, crawler: Crawler, conf: CrawlSettings) -> None:
+        self.crawler = crawler
+        self.conf = conf
+        self.lock = DatabaseLock(conf.db_path)
+        self.run: CrawlRun | None = None
+        self.failure: tuple[str, str] | None = None  # a failure before the run could start
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunStore:
+        # Only spiders that keep the mirror (they declare `args`) have a run to record.
+        if not hasattr(crawler.spidercls, "args_model"):
+            raise NotConfigured("not a certis spider")
+        ext = cls(crawler, crawl_settings(crawler))
+        logs.install()
+        crawler.signals.connect(ext.spider_opened, signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signals.spider_closed)
+        return ext
+
+    @staticmethod
+    def run_of(crawler: Crawler) -> CrawlRun | None:
+        """The run of this crawl; None before spider_opened or when it could not start."""
+        ext = crawler.get_extension(RunStore)
+        return ext.run if ext is not None else None
+
+    def spider_opened(self, spider: Spider) -> None:
+        args: MatterListArgs = spider.args  # type: ignore[attr-defined]
+        try:
+            self.lock.acquire()
+            store = Store.open(self.conf.db_path, busy_timeout=self.conf.db_busy_timeout)
+        except DatabaseLocked as exc:
+            raise self.cannot_start("database_locked", str(exc)) from None
+        except StoreError as exc:
+            self.lock.release()
+            raise self.cannot_start("database_error", str(exc)) from None
+        self.run = CrawlRun(store, store.start_run(args.mode, args.model_dump()), args)
+
+    def cannot_start(self, reason: str, message: str) -> CloseSpider:
+        self.failure = (reason, message)
+        logger.error("%s", message)
+        return CloseSpider(reason)
+
+    def fail(self, reason: str, message: str) -> None:
+        """End the run for `reason` (site blocked, unreachable, ...): logged once, one line."""
+        if self.run is not None and self.run.fail(reason, message):
+            assert self.crawler.engine is not None
+            _schedule_coro(self.crawler.engine.close_spider_async(reason=reason))
+
+    @property
+    def failed(self) -> tuple[str, str] | None:
+        return self.run.failure if self.run is not None else self.failure
+
+    def spider_closed(self, reason: str) -> None:
+        run = self.run
+        if run is None:
+            return
+        reason = run.failure[0] if run.failure else reason
+        stats = self.crawler.stats
+        assert stats is not None
+        try:
+            if reason == "finished" and self.walked_everything(run):
+                self.mark_removed(run)
+        except StoreError as exc:
+            logger.error("Could not mark removed products: %s", exc)
+        result = run.result()
+        for key, value in result.items():
+            stats.set_value(f"certis/result/{key}", value)
+        # Pages and URLs that failed for good, not failure events.
+        stats.set_value("certis/pages_failed", len(result["pages_failed"]))
+        stats.set_value("certis/details_failed", len(result["details_failed"]))
+        stats.set_value("certis/retry_rounds", run.retry_round)
+        try:
+            run.store.finish_run(run.run_id, reason, run.status, {**result, **stats.get_stats()})
+        except StoreError as exc:
+            logger.error("Could not record the run's outcome: %s", exc)
+        finally:
+            run.store.close()
+            self.lock.release()
+        logger.info(
+            "Run %s ended (%s): %d/%d listing pages, %d products, %d/%d details, %.1f s",
+            run.run_id,
+            reason,
+            result["pages_succeeded"],
+            result["pages_planned"],
+            result["products_collected"],
+            result["details_succeeded"],
+            result["details_planned"],
+            result["elapsed_seconds"],
+        )
+
+    def walked_everything(self, run: CrawlRun) -> bool:
+        """A complete walk of every listing page: only then is a product not seen gone."""
+        return (
+            run.walks_everything
+            and self.conf.max_pages == 0
+            and run.status is not None
+            and run.listing is not None
+            and run.listing.complete
+        )
+
+    def mark_removed(self, run: CrawlRun) -> None:
+        assert run.listing is not None and self.crawler.stats is not None
+        seen = run.listing.seen_urls
+        live = run.store.counts()["live"]
+        missing = live - len(seen)
+        if not removal_allowed(live, missing):
+            logger.warning(
+                "Not marking %d of %d stored products removed: too many for one run", missing, live
+            )
+            return
+        removed = run.store.mark_removed(seen, run.run_id)
+        self.crawler.stats.set_value("certis/products_removed", len(removed))
+        if removed:
+            logger.info("Marked %d products no longer listed as removed", len(removed))

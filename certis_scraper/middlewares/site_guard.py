@@ -1,0 +1,56 @@
+"""SiteGuard: end the run when the site blocks the crawl or stops answering altogether.
+
+Like Scrapy's CloseSpider extension, but it needs to see download errors, which Scrapy sends no
+signal for: so it is a downloader middleware, placed below RetryMiddleware (550) so it sees only
+final outcomes, after Scrapy's retries. A 401/403 ends the run as `site_blocked`; CERTIS_
+UNREACHABLE_AFTER download errors in a row end it as `site_unreachable`; any response resets
+the count.
+"""
+
+from __future__ import annotations
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+from certis_scraper.config import crawl_settings
+from certis_scraper.errors import describe_error
+from certis_scraper.extensions.run_store import RunStore
+
+BLOCKED_STATUSES = frozenset({401, 403})
+
+
+class SiteGuard:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.unreachable_after = crawl_settings(crawler).unreachable_after
+        self.errors_in_a_row = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SiteGuard:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self.errors_in_a_row = 0
+        if response.status in BLOCKED_STATUSES:
+            self.stop(
+                "site_blocked", f"Site refused the crawl (HTTP {response.status}) at {request.url}"
+            )
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if isinstance(exception, IgnoreRequest):  # robots.txt, offsite: not the site's answer
+            return
+        self.errors_in_a_row += 1
+        if self.errors_in_a_row >= self.unreachable_after:
+            self.stop(
+                "site_unreachable",
+                f"Site unreachable: {self.errors_in_a_row} requests in a row failed, the last "
+                f"{request.url}: {describe_error(exception)}",
+            )
+
+    def stop(self, reason: str, message: str) -> None:
+        ext = self.crawler.get_extension(RunStore)
+        if ext is not None:
+            ext.fail(reason, message)

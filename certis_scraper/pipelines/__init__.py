@@ -1,0 +1,1 @@
+"""Item pipelines: validate (100) -> merge by URL (200) -> store (300), one per module."""

@@ -1,0 +1,55 @@
+"""The one retry policy for pages that came back but are bad (short of cards, truncated, not a
+listing, no details).
+
+Download errors and 429/5xx are Scrapy's RetryMiddleware's job. A response that arrived but is
+unusable is retried here through Scrapy's own `get_retry_request` (stats under
+`certis/retry/bad_page`, priority lowered), after a capped exponential backoff. Nothing here
+sleeps: the wait is put in the request's meta and `WaitMiddleware` does it, as it does for
+Retry-After and for the idle retry rounds.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from scrapy import Request, Spider
+from scrapy.downloadermiddlewares.retry import get_retry_request
+
+if TYPE_CHECKING:
+    from certis_scraper.config import CrawlSettings
+
+# time.monotonic() before which WaitMiddleware holds a request back. A deadline rather than a
+# duration: the requests of one retry round share it, so they wait once, not once per batch.
+WAIT_META = "certis_not_before"
+STATS_BASE = "certis/retry/bad_page"
+
+
+def backoff(attempt: int, *, base: float, cap: float) -> float:
+    """Capped exponential backoff before attempt number `attempt` (1, 2, ...): the only one."""
+    return min(base * 2 ** max(attempt - 1, 0), cap)
+
+
+def wait_before(request: Request, seconds: float, now: float | None = None) -> Request:
+    """The same request, to be sent no earlier than `seconds` from `now` (default: now)."""
+    if seconds > 0:
+        request.meta[WAIT_META] = (time.monotonic() if now is None else now) + seconds
+    return request
+
+
+def retry_bad_page(
+    request: Request | None, reason: str, spider: Spider, conf: CrawlSettings
+) -> Request | None:
+    """A fresh attempt at a bad page, or None once CERTIS_INCOMPLETE_RETRIES ran out."""
+    if request is None:
+        return None
+    attempt = int(request.meta.get("retry_times", 0)) + 1
+    retry = get_retry_request(
+        request,
+        spider=spider,
+        reason=reason,
+        max_retry_times=conf.bad_page_retries,
+        priority_adjust=-1,
+        stats_base_key=STATS_BASE,
+    )
+    return wait_before(retry, conf.backoff(attempt)) if retry is not None else None

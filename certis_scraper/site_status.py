@@ -1,0 +1,85 @@
+"""Stage 1's one rule: the site's T (pages) and L (cards on the last page) from listing pages 1
+and T, and how far to trust L.
+
+Shared by the spider (which fetches through Scrapy) and the commands (which fetch with urllib),
+so the two can never count differently. Pure: pages in, SiteStatus or a StatusProblem out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import Enum
+
+from certis_scraper.pages import ListingPage
+from certis_scraper.positions import PAGE_SIZE, SiteStatus, from_oldest
+
+
+class StatusProblem(Exception):
+    """The listing cannot be trusted; `reason` is the run's finish reason, the message one line."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def cards_shown(listing: ListingPage) -> int:
+    """Cards a page shows, those linking off the site included: each still takes its place."""
+    return len(listing.cards) + listing.offsite_cards
+
+
+def total_pages(first: ListingPage) -> int:
+    """T as page 1 gives it: the largest page number, 1 without pagination, 0 for a blank site."""
+    return first.total_pages or (1 if cards_shown(first) else 0)
+
+
+def derive_status(first: ListingPage, last: ListingPage | None) -> SiteStatus:
+    """SiteStatus from page 1 and page T (None when T <= 1: page 1 is the last page)."""
+    pages = total_pages(first)
+    if pages == 0:
+        return SiteStatus(0, 0)
+    page = first if last is None or pages == 1 else last
+    if page.current_page not in (None, pages):
+        raise StatusProblem(
+            "site_not_listing",
+            f"page 1 says there are {pages} pages, but page {pages} is page "
+            f"{page.current_page}: the listing changed during the check, try again",
+        )
+    count = cards_shown(page)
+    if not 1 <= count <= PAGE_SIZE:
+        raise StatusProblem(
+            "site_not_listing",
+            f"page 1 says there are {pages} pages, but page {pages} shows {count} products "
+            f"(expected 1-{PAGE_SIZE})",
+        )
+    return SiteStatus(pages, count)
+
+
+class Verdict(Enum):
+    CONFIRMED = "confirmed"  # stored positions agree with L
+    UNCONFIRMED = "unconfirmed"  # nothing stored to compare with (a first crawl)
+    CONTRADICTED = "contradicted"  # stored positions disagree: page T may have come back short
+
+
+def status_urls(first: ListingPage, last: ListingPage | None) -> list[tuple[int, int, str]]:
+    """(site page, card index, url) of the status pages' on-site cards."""
+    pages = [(1, first)] if last is None else [(1, first), (total_pages(first), last)]
+    return [(number, card.index, card.url) for number, page in pages for card in page.cards]
+
+
+def verify(
+    status: SiteStatus, cards: Sequence[tuple[int, int, str]], stored: Mapping[str, int]
+) -> Verdict:
+    """Does L agree with the ranks stored for the status pages' cards?
+
+    A page T served short gives an L too small, and every rank computed from it is off by the
+    missing count. Cards of pages 1 and T already stored hold their true ranks (new products
+    never move old ranks), so comparing the two catches it without another request.
+    """
+    compared = [
+        stored[url] == from_oldest(status.total, page, index)
+        for page, index, url in cards
+        if url in stored
+    ]
+    if not compared:
+        return Verdict.UNCONFIRMED
+    return Verdict.CONFIRMED if all(compared) else Verdict.CONTRADICTED

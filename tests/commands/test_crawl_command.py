@@ -1,0 +1,136 @@
+"""`scrapy crawl matter_list` when a run cannot go on, as a user sees it in a terminal: exactly
+one line saying why, a non-zero exit code, nothing stored lost. Real subprocesses: the exit code
+and stderr are what is under test."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from crawl_helpers import (
+    crawl,
+    crawl_subprocess,
+    free_port,
+    rows,
+    start_crawl,
+    stored_products,
+)
+
+
+def assert_one_line_error(text: str, needle: str) -> None:
+    """`needle` is on exactly one line, an error line, and nothing is a traceback."""
+    assert "Traceback" not in text, text[-3000:]
+    lines = [line for line in text.splitlines() if needle in line]
+    assert len(lines) == 1, (needle, lines, text[-3000:])
+    assert lines[0].startswith("error: ") or " ERROR: " in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    ("arg", "needle"),
+    [
+        ("mode=fast", "mode='fast': expected 'missing', 'reconcile' or 'full'"),
+        ("pages=x-3", "pages='x-3'"),
+        ("mdoe=full", "unknown argument 'mdoe'"),
+        ("refresh=-5", "refresh='-5'"),
+    ],
+)
+def test_bad_spider_argument(arg: str, needle: str, tmp_path: Path) -> None:
+    result = crawl_subprocess("http://127.0.0.1:9/", tmp_path / "certis.db", arg)
+    assert result.returncode == 2
+    assert_one_line_error(result.stderr, needle)
+    assert not (tmp_path / "certis.db").exists()
+
+
+def test_unreachable_site_leaves_the_database_alone(sim: Any, tmp_path: Path) -> None:
+    db = tmp_path / "certis.db"
+    assert crawl(sim.listing_url, db).returncode == 0
+    before = stored_products(db)
+    url = f"http://127.0.0.1:{free_port()}/csa-iot_products/?p_type%5B%5D=14"
+    result = crawl_subprocess(url, db, settings={"RETRY_TIMES": "1"})
+    assert result.returncode == 1
+    assert_one_line_error(result.stderr, "Status check failed: site unreachable")
+    assert stored_products(db) == before
+    assert rows(db, "SELECT finish_reason FROM crawl_runs")[-1]["finish_reason"] == (
+        "site_unreachable"
+    )
+
+
+def test_blocked_site(sim: Any, tmp_path: Path) -> None:
+    sim.site.set_faults({"blocked": True})
+    result = crawl_subprocess(sim.listing_url, tmp_path / "certis.db")
+    assert result.returncode == 1
+    assert_one_line_error(result.stderr, "(HTTP 403)")
+    assert sim.site.stats()["by_kind"]["listing"] == 1  # stopped at the first answer
+
+
+def test_file_that_is_not_a_database(tmp_path: Path) -> None:
+    db = tmp_path / "certis.db"
+    db.write_bytes(b"this is a text file, not SQLite\n" * 100)
+    result = crawl_subprocess("http://127.0.0.1:9/", db)
+    assert result.returncode == 1
+    assert_one_line_error(result.stderr, "error: ")
+    assert db.read_bytes().startswith(b"this is a text file")
+
+
+def test_database_locked_by_another_writer(sim: Any, tmp_path: Path) -> None:
+    db = tmp_path / "certis.db"
+    assert crawl(sim.listing_url, db).returncode == 0
+    holder = sqlite3.connect(db)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = crawl_subprocess(sim.listing_url, db, settings={"CERTIS_DB_BUSY_TIMEOUT": "1"})
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.returncode == 1
+    assert_one_line_error(result.stderr, "locked")
+    assert len(stored_products(db)) == 60
+
+
+def test_a_second_crawl_on_the_same_database_exits_at_once(
+    make_sim: Any, tmp_path: Path
+) -> None:
+    server = make_sim(products=600, seed=4)
+    server.site.set_faults({"slow": True, "slow_delay": 0.05})
+    db = tmp_path / "certis.db"
+    first = start_crawl(server.listing_url, db, log_path=tmp_path / "first.log")
+    try:
+        lock = Path(f"{db}.lock")
+        deadline = time.monotonic() + 60
+        while not (lock.exists() and lock.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = crawl_subprocess(server.listing_url, db)
+    finally:
+        first_code = first.wait(timeout=300)
+    assert second.returncode == 1
+    assert_one_line_error(second.stderr, f"another crawl, pid {first.pid}, started at ")
+    assert f"is writing {db}" in second.stderr
+    # The second crawl fetched nothing: the simulator saw the first crawl's requests only,
+    # each detail page once, the 50 listing pages once and page T once more.
+    assert first_code == 0, (tmp_path / "first.log").read_text()[-3000:]
+    assert server.site.stats()["by_kind"]["detail"] == 600
+    assert server.site.stats()["by_kind"]["listing"] == 51
+    assert rows(db, "SELECT finish_reason FROM crawl_runs") == [{"finish_reason": "finished"}]
+
+
+def test_a_lock_left_by_a_killed_crawl_never_blocks(sim: Any, tmp_path: Path) -> None:
+    db = tmp_path / "certis.db"
+    Path(f"{db}.lock").write_text('{"pid": 999999, "started_at": "2026-01-01T00:00:00+00:00"}\n')
+    result = crawl_subprocess(sim.listing_url, db)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(stored_products(db)) == 60
+
+
+def test_a_blank_listing_is_not_taken_for_an_empty_site(
+    sim: Any, make_sim: Any, tmp_path: Path
+) -> None:
+    db = tmp_path / "certis.db"
+    assert crawl(sim.listing_url, db).returncode == 0
+    blank = make_sim(products=0, seed=1)
+    result = crawl_subprocess(blank.listing_url, db, "mode=full")
+    assert result.returncode == 1
+    assert_one_line_error(result.stderr, "the listing shows no products, but 60 are stored")
+    assert all(r["removed_at"] is None for r in stored_products(db).values())
