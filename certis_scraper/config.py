@@ -80,16 +80,15 @@ class CrawlSettings(BaseModel):
             error = exc.errors()[0]
             name = str(error["loc"][0]) if error["loc"] else "setting"
             message = str(error["msg"]).removeprefix("Value error, ")
-            raise SettingsError(
-                f"setting {name}={values.get(name)!r}: {_expected(error['type'], message)}"
-            ) from None
+            expected = _expected(error["type"], message, error.get("ctx") or {})
+            raise SettingsError(f"setting {name}={values.get(name)!r}: {expected}") from None
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before attempt number `attempt` (1, 2, ...) of anything retried."""
         return backoff(attempt, base=self.backoff_base, cap=self.backoff_max)
 
 
-def _expected(error_type: str, message: str) -> str:
+def _expected(error_type: str, message: str, ctx: dict[str, Any]) -> str:
     if error_type.startswith("int"):
         return "expected an integer"
     if error_type.startswith(("float", "decimal")):
@@ -98,6 +97,8 @@ def _expected(error_type: str, message: str) -> str:
         return "expected true or false (1 or 0)"
     if error_type == "missing":
         return "missing"
+    if error_type == "greater_than_equal":
+        return f"expected at least {ctx['ge']}"
     if error_type.startswith(("greater_than", "less_than")):
         return message.replace("Input should be", "expected")
     return message

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import json
 import logging
 import os
 import socket
@@ -26,8 +27,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
+from scrapy.crawler import Crawler
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
@@ -150,6 +152,22 @@ def _feeds(extra: tuple[str, ...]) -> dict[str, Any]:
     return feeds
 
 
+def project_settings_with(**overrides: Any) -> dict[str, Any]:
+    """The project's settings (settings.py), with `overrides`."""
+    values = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
+    values.update(overrides)
+    return values
+
+
+def project_crawler(**overrides: Any) -> Crawler:
+    """A configured crawler of matter_list with the project's settings: for calling one
+    component directly (its signal handlers, process_* methods)."""
+    crawler = get_crawler(MatterListSpider, project_settings_with(**overrides))
+    assert crawler.stats is not None
+    crawler.stats.open_spider()
+    return crawler
+
+
 def crawl(
     listing_url: str,
     db: Path,
@@ -160,12 +178,13 @@ def crawl(
 ) -> CrawlResult:
     """`scrapy crawl matter_list` in this process against `listing_url` into `db`;
     spider_args like 'mode=full'. Same pre-flight check and exit codes as the command."""
-    values = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
-    values.update(FAST)
+    values = project_settings_with(**FAST)
     values.update({"CERTIS_LISTING_URL": listing_url, "CERTIS_DB": str(db), "LOG_LEVEL": "INFO"})
     values.update(settings or {})
     if extra:
-        values["FEEDS"] = _feeds(extra)
+        feeds = values.get("FEEDS") or {}
+        feeds = json.loads(feeds) if isinstance(feeds, str) else feeds
+        values["FEEDS"] = {**feeds, **_feeds(extra)}
     kwargs = dict(arg.split("=", 1) for arg in spider_args)
     problem = preflight(kwargs, Settings(values))
     if problem is not None:
@@ -200,6 +219,12 @@ def listing_pages_requested(site: Any) -> list[int]:
     return sorted(pages)
 
 
+def sim_path(url_or_path: str) -> str:
+    """A request path as the site understands it: percent-escapes decoded (HTTP clients differ
+    in the case they write them in)."""
+    return unquote(urlsplit(url_or_path).path)
+
+
 def requests_of(site: Any, kind: str) -> int:
     """Requests of one kind ("listing", "detail", "other") the simulator saw."""
     return int(site.stats()["by_kind"][kind])
@@ -231,8 +256,6 @@ _DETAIL_JSON = ("transport_interface", "primary_device_type_id", "application_ca
 
 def stored_details(db: Path) -> dict[str, dict[str, Any]]:
     """product_details rows decoded the way the simulator's truth holds them (lists, bools)."""
-    import json
-
     out: dict[str, dict[str, Any]] = {}
     for row in rows(db, "SELECT * FROM product_details"):
         row.pop("fetched_at", None)

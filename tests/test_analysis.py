@@ -96,6 +96,7 @@ def test_whole_pages_missing(store: Store) -> None:
     assert result.missing_pages == [3, 4, 9]
     # L = 5: each missing site page straddles two page_ids, partly stored: listed as incomplete,
     # their site pages are the missing ones only.
+    assert result.incomplete_pages  # pages 3, 4 and 9 each cut two page_ids short
     for page in result.incomplete_pages:
         assert set(page.site_pages) <= missing_site_pages
     assert result.priority_pages == [3, 4, 9]

@@ -54,13 +54,21 @@ def test_first_page_card_fields() -> None:
 
 
 def test_cards_validate_as_product_items() -> None:
-    for card in parse_listing(load("listing_page1.html"), LIVE_LISTING_URL).cards:
-        ProductItem(
-            url=card.url,
-            manufacturer=card.manufacturer,
-            model=card.model,
-            certificate_id=card.certificate_id,
+    cards = parse_listing(load("listing_page1.html"), LIVE_LISTING_URL).cards
+    assert len(cards) == 12
+    items = [
+        ProductItem.model_validate(
+            {
+                "url": card.url,
+                "manufacturer": card.manufacturer,
+                "model": card.model,
+                "certificate_id": card.certificate_id,
+            }
         )
+        for card in cards
+    ]
+    assert all(item.manufacturer and item.model and item.certificate_id for item in items)
+    assert len({item.url for item in items}) == 12
 
 
 def test_first_page_pagination() -> None:
@@ -150,7 +158,8 @@ def test_blocked_page_is_not_a_listing() -> None:
 def test_garbage_never_raises(text: str) -> None:
     page = parse_listing(text, LIVE_LISTING_URL)
     assert page.cards == []
-    assert page.total_pages is None or page.is_listing
+    assert page.total_pages is None  # nothing in garbage looks like pagination
+    assert not page.complete or "</html>" in text.lower()
 
 
 def test_garbage_bytes_is_not_a_listing() -> None:

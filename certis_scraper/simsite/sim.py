@@ -111,6 +111,7 @@ class SimSite:
         self._by_url: Counter[str] = Counter()
         self._by_kind: Counter[str] = Counter()
         self._by_status: Counter[int] = Counter()
+        self._by_fault: Counter[str] = Counter()  # responses a fault changed, per fault
         self._listing_cache: dict[int, SimResponse] = {}
         self._detail_cache: dict[str, SimResponse] = {}
         self._load_seed()
@@ -236,6 +237,7 @@ class SimSite:
             self._by_url.clear()
             self._by_kind.clear()
             self._by_status.clear()
+            self._by_fault.clear()
 
     def stats(self) -> dict[str, Any]:
         """Requests served (control requests under /__sim__/ excluded)."""
@@ -246,6 +248,7 @@ class SimSite:
                 "by_kind": by_kind,
                 "by_url": dict(self._by_url),
                 "by_status": {str(k): v for k, v in sorted(self._by_status.items())},
+                "by_fault": dict(sorted(self._by_fault.items())),
             }
 
     # ---------------------------------------------------------------- pages
@@ -333,6 +336,14 @@ class SimSite:
                 nth = self._fault_hits[target]
 
             def hit(name: str) -> bool:
+                if not _hits(name):
+                    return False
+                if name != "short_listing":  # counted when served (short_listing_times)
+                    with self._log_lock:
+                        self._by_fault[name] += 1
+                return True
+
+            def _hits(name: str) -> bool:
                 rule = getattr(faults, name)
                 if not rule.active:
                     return False
@@ -397,6 +408,8 @@ class SimSite:
                         short = False
                     else:
                         self._short_served[page] += 1
+                        with self._log_lock:
+                            self._by_fault["short_listing"] += 1
             if short:
                 with self._lock:
                     products = self._page_products(page)

@@ -7,21 +7,17 @@ import json
 from pathlib import Path
 
 import pytest
-from scrapy.utils.test import get_crawler
+from crawl_helpers import project_crawler
 
 from certis_scraper import signals as certis_signals
 from certis_scraper.extensions.progress import CrawlProgress, format_duration
-from certis_scraper.spiders.matter_list import MatterListSpider
 
 
 def make_progress(tmp_path: Path, bar: bool = False) -> tuple[CrawlProgress, Path]:
     events = tmp_path / "events.jsonl"
-    crawler = get_crawler(
-        MatterListSpider,
-        {"CERTIS_PROGRESS_FILE": str(events), "CERTIS_PROGRESS_INTERVAL": 0},
-    )
-    crawler.stats.open_spider()  # type: ignore[union-attr,call-arg]
-    ext = CrawlProgress.from_crawler(crawler)
+    crawler = project_crawler(CERTIS_PROGRESS_FILE=str(events), CERTIS_PROGRESS_INTERVAL=0)
+    ext = crawler.get_extension(CrawlProgress)  # built with the crawler, signals connected
+    assert ext is not None
     ext.bar = bar
     ext.spider_opened()
     return ext, events

@@ -1,10 +1,17 @@
-"""WaitMiddleware: Retry-After read into a deadline, the one place that waits."""
+"""WaitMiddleware: Retry-After read into a deadline, and the one place that waits."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime
 
-from certis_scraper.middlewares.wait import retry_after_seconds
+from crawl_helpers import project_crawler
+from scrapy import Request
+from scrapy.http import Response
+
+from certis_scraper.middlewares.wait import WaitMiddleware, retry_after_seconds
+from certis_scraper.retry import WAIT_META, wait_before
 
 
 def test_retry_after_header_forms() -> None:
@@ -14,3 +21,37 @@ def test_retry_after_header_forms() -> None:
     assert retry_after_seconds("Fri, 27 Jun 2025 11:00:00 GMT", now) == 0.0
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
+
+
+def test_retry_after_becomes_a_deadline_the_retry_waits_for() -> None:
+    crawler = project_crawler(CERTIS_RETRY_AFTER_MAX=0.3)
+    middleware = WaitMiddleware.from_crawler(crawler)
+    request = Request("http://127.0.0.1/x")
+    limited = Response(request.url, status=429, headers={"Retry-After": "30"}, request=request)
+    assert middleware.process_response(request, limited) is limited  # RetryMiddleware's turn
+    retry = request.copy()  # what RetryMiddleware re-queues carries the deadline
+    assert 0 < retry.meta[WAIT_META] - time.monotonic() <= 0.3  # capped
+    started = time.monotonic()
+    asyncio.run(middleware.process_request(retry))
+    assert 0.2 <= time.monotonic() - started < 1.0
+    assert WAIT_META not in retry.meta
+    assert crawler.stats is not None
+    assert crawler.stats.get_value("certis/retry_after/count") == 1
+    fine = Request("http://127.0.0.1/y")
+    middleware.process_response(fine, Response(fine.url, status=200, request=fine))
+    assert WAIT_META not in fine.meta
+
+
+def test_requests_sharing_a_deadline_wait_once() -> None:
+    """A retry round's requests pass the middleware in batches; only the first batch waits."""
+    middleware = WaitMiddleware.from_crawler(project_crawler())
+    now = time.monotonic()
+    requests = [wait_before(Request(f"http://127.0.0.1/{i}"), 0.3, now) for i in range(4)]
+
+    async def two_batches() -> float:
+        started = time.monotonic()
+        await asyncio.gather(*(middleware.process_request(r) for r in requests[:2]))
+        await asyncio.gather(*(middleware.process_request(r) for r in requests[2:]))
+        return time.monotonic() - started
+
+    assert 0.25 <= asyncio.run(two_batches()) < 0.5

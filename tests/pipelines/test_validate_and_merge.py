@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from crawl_helpers import project_crawler
 from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
 
 from certis_scraper.items import ProductItem
 from certis_scraper.pipelines.merge import MergeByUrlPipeline
 from certis_scraper.pipelines.validate import ValidationPipeline
-from certis_scraper.spiders.matter_list import MatterListSpider
 
 
 def test_validation_and_merge_pipelines() -> None:
-    crawler = get_crawler(MatterListSpider)
-    crawler.stats.open_spider()  # type: ignore[union-attr,call-arg]
+    crawler = project_crawler()
     validate, merge = ValidationPipeline(crawler), MergeByUrlPipeline(crawler)
     url = "https://csa-iot.org/csa_product/wi-fi-plug-27/"
     bad = ProductItem.model_construct(url="https://evil.example/x", page_id=-1)

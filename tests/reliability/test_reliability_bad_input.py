@@ -136,7 +136,9 @@ def test_empty_product_feed(storefront: Storefront, tmp_path: Path) -> None:
     result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
     assert result.returncode == 0, result.stderr[-3000:]
     assert_clean(result.stderr)
-    assert "Site page 5 stayed incomplete: 0/12 cards" in result.stderr
+    assert result.stat("certis/result/pages_failed") == [5]
+    # Asked once more in the run and once more in its one retry round.
+    assert result.stat("certis/retry/bad_page/reason_count/incomplete: 0/12 cards") == 2
     assert_rest_stored_and_next_run_completes(storefront, db, {5}, page(5))
 
 

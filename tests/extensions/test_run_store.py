@@ -1,0 +1,94 @@
+"""RunStore and the one-writer lock, called directly (no crawl): the run's lifecycle in the
+database, and what a second writer is told."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from crawl_helpers import project_crawler, rows
+from scrapy.exceptions import CloseSpider
+
+from certis_scraper.dblock import DatabaseLock, DatabaseLocked
+from certis_scraper.extensions.run_store import RunStore
+from certis_scraper.listing.collector import ListingCollector
+from certis_scraper.positions import SiteStatus
+from certis_scraper.spiders.matter_list import MatterListSpider
+
+
+def open_run(db: Path, **args: str) -> tuple[RunStore, MatterListSpider]:
+    crawler = project_crawler(CERTIS_DB=str(db))
+    spider = MatterListSpider.from_crawler(crawler, **args)
+    ext = crawler.get_extension(RunStore)  # built with the crawler
+    assert ext is not None
+    ext.spider_opened(spider)
+    return ext, spider
+
+
+def test_a_run_is_recorded_from_open_to_close(tmp_path: Path) -> None:
+    db = tmp_path / "certis.db"
+    ext, _ = open_run(db, mode="full")
+    assert ext.run is not None
+    ext.run.status = SiteStatus(1, 3)
+    ext.run.listing = ListingCollector(ext.run.status)
+    ext.spider_closed("finished")
+    run = rows(db, "SELECT * FROM crawl_runs")[-1]
+    assert run["mode"] == "full" and run["finish_reason"] == "finished"
+    assert run["site_total_products"] == 3
+    assert not ext.lock.held  # released with the store
+
+
+def test_a_second_writer_is_refused_with_who_holds_the_lock(tmp_path: Path) -> None:
+    db = tmp_path / "certis.db"
+    first, _ = open_run(db)
+    crawler = project_crawler(CERTIS_DB=str(db))
+    spider = MatterListSpider.from_crawler(crawler)
+    second = crawler.get_extension(RunStore)
+    assert second is not None
+    with pytest.raises(CloseSpider) as closed:
+        second.spider_opened(spider)
+    assert closed.value.reason == "database_locked"
+    assert second.failed is not None
+    reason, message = second.failed
+    assert reason == "database_locked"
+    assert message.startswith(f"another crawl, pid {os.getpid()}, started at 20")
+    assert message.endswith(f"is writing {db}")
+    second.spider_closed("database_locked")  # nothing opened, nothing recorded
+    first.spider_closed("finished")
+    assert [r["finish_reason"] for r in rows(db, "SELECT * FROM crawl_runs")] == ["finished"]
+
+
+def test_the_lock_dies_with_its_process(tmp_path: Path) -> None:
+    db = tmp_path / "certis.db"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from certis_scraper.dblock import DatabaseLock;"
+            f" lock = DatabaseLock({str(db)!r}).acquire();"
+            " print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        with pytest.raises(DatabaseLocked, match=f"pid {holder.pid}"):
+            DatabaseLock(db).acquire()
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    deadline = time.monotonic() + 5
+    while True:  # the kernel drops the lock with the process; the file may stay
+        try:
+            lock = DatabaseLock(db).acquire()
+            break
+        except DatabaseLocked:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    assert Path(f"{db}.lock").exists()
+    lock.release()
