@@ -54,8 +54,16 @@ def test_first_page_card_fields() -> None:
 
 
 def test_cards_validate_as_product_items() -> None:
-    cards = parse_listing(load("listing_page1.html"), LIVE_LISTING_URL).cards
-    assert len(cards) == 12
+    page = parse_listing(load("listing_page1.html"), LIVE_LISTING_URL)
+    cards = page.cards
+    # Six cards: four products of the site, one off the site, one not a product page at all.
+    assert [c.url.rsplit("/", 2)[-2] for c in cards] == [
+        "wi-fi-plug-27",
+        "smart-bulb-a19-rgbw-2",
+        "%e6%99%ba%e8%83%bd%e6%8f%92%e5%ba%a7",
+        "thermostat-9",
+    ]
+    assert page.offsite_cards == 2
     items = [
         ProductItem.model_validate(
             {
@@ -67,8 +75,8 @@ def test_cards_validate_as_product_items() -> None:
         )
         for card in cards
     ]
-    assert all(item.manufacturer and item.model and item.certificate_id for item in items)
-    assert len({item.url for item in items}) == 12
+    assert [item.url for item in items] == [c.url for c in cards]
+    assert items[0].model == "Wi-Fi plug" and items[0].manufacturer == "Tuya Global Inc."
 
 
 def test_first_page_pagination() -> None:

@@ -585,7 +585,7 @@ def test_request_log_counts(sim: SimServer) -> None:
     assert not any(u.startswith("/__sim__/") for u in stats["by_url"])
     sim.site.clear_log()
     assert sim.site.stats() == {"total": 0, "by_kind": {"listing": 0, "detail": 0, "other": 0},
-                                "by_url": {}, "by_status": {}}
+                                "by_url": {}, "by_status": {}, "by_fault": {}}
 
 
 # ------------------------------------------------------------------------------ HTTP control
