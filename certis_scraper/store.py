@@ -28,7 +28,7 @@ import sqlite_utils
 from certis_scraper.items import DETAIL_FIELDS, PRODUCT_FIELDS
 from certis_scraper.positions import PAGE_SIZE, SiteStatus
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Fields of product_details stored as JSON text, and as 0/1.
 LIST_FIELDS = frozenset({"transport_interface", "primary_device_type_id", "application_categories"})
@@ -127,8 +127,47 @@ CREATE VIEW IF NOT EXISTS matter_products AS
     FROM products p LEFT JOIN product_details d ON d.url = p.url;
 """
 
+# The view `recent_changes` (schema 2, next to `matter_products`): one row per fact the crawls
+# recorded, for `scrapy changes` and for other tools (datasette, sqlite-utils). `kind` is
+# - 'new': a product first seen; `changed_at` is its first_seen_at and `run_id` the latest run
+#   started at or before that time (one writer at a time: the run that was writing then);
+# - 'removed': a product marked withdrawn (its product_changes row `removed_at`: NULL -> time);
+# - 'changed': any other recorded change, `field` from `old_value` to `new_value` (a withdrawn
+#   product listed again is `removed_at`: time -> NULL).
+# Products and details columns are the current ones; vid/pid stay integers.
+_RECENT_CHANGES_SELECT = """
+SELECT 'new' AS kind, p.first_seen_at AS changed_at,
+       (SELECT r.id FROM crawl_runs AS r WHERE r.started_at <= p.first_seen_at
+        ORDER BY r.started_at DESC, r.id DESC LIMIT 1) AS run_id,
+       p.url, coalesce(p.manufacturer, d.manufacturer) AS manufacturer,
+       coalesce(p.model, d.model) AS model,
+       coalesce(p.certificate_id, d.certificate_id) AS certificate_id,
+       d.vid, d.pid, d.device_type, d.certification_date,
+       NULL AS field, NULL AS old_value, NULL AS new_value
+FROM products AS p LEFT JOIN product_details AS d ON d.url = p.url
+WHERE p.first_seen_at IS NOT NULL
+UNION ALL
+SELECT CASE WHEN c.field = 'removed_at' AND c.new_value IS NOT NULL THEN 'removed'
+       ELSE 'changed' END,
+       c.changed_at, c.run_id,
+       c.url, coalesce(p.manufacturer, d.manufacturer), coalesce(p.model, d.model),
+       coalesce(p.certificate_id, d.certificate_id),
+       d.vid, d.pid, d.device_type, d.certification_date,
+       c.field, c.old_value, c.new_value
+FROM product_changes AS c LEFT JOIN products AS p ON p.url = c.url
+LEFT JOIN product_details AS d ON d.url = c.url
+"""
+
+_SCHEMA_V2 = f"""
+-- A run's first-seen products, and changes by time or by run, without scans.
+CREATE INDEX IF NOT EXISTS idx_runs_started_at ON crawl_runs(started_at);
+CREATE INDEX IF NOT EXISTS idx_changes_changed_at ON product_changes(changed_at);
+CREATE INDEX IF NOT EXISTS idx_changes_run_id ON product_changes(run_id);
+CREATE VIEW IF NOT EXISTS recent_changes AS {_RECENT_CHANGES_SELECT};
+"""
+
 # Migrations: version -> script taking the schema from version - 1 to version.
-_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
 
 
 class StoreError(Exception):
@@ -735,6 +774,45 @@ class Store:
         sql = "SELECT url, run_id, field, old_value, new_value, changed_at FROM product_changes"
         cursor = self._read(
             sql + (" WHERE url = ?" if url else "") + " ORDER BY id", (url,) if url else ()
+        )
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
+
+    # ---------------------------------------------------------------------------------------
+    # Changes: `scrapy changes` and the `recent_changes` view (issue 12). Reads only.
+
+    _RUN_COLUMNS = "id, started_at, finished_at, finish_reason, mode"
+
+    def get_run(self, run_id: int) -> dict[str, Any] | None:
+        """One crawl_runs row (id, started_at, finished_at, finish_reason, mode), or None."""
+        cursor = self._read(f"SELECT {self._RUN_COLUMNS} FROM crawl_runs WHERE id = ?", (run_id,))
+        row = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
+
+    def last_completed_run(self) -> dict[str, Any] | None:
+        """The latest run that finished (finished_at set), like `get_run`; None before any."""
+        cursor = self._read(
+            f"SELECT {self._RUN_COLUMNS} FROM crawl_runs WHERE finished_at IS NOT NULL"
+            " ORDER BY id DESC LIMIT 1"
+        )
+        row = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
+
+    def recent_changes(
+        self, *, since: str | None = None, run_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows of the `recent_changes` view recorded at or after `since` (ISO text in the
+        store's format, see `utc_now`) or by run `run_id`; oldest first.
+
+        Reads the view's SELECT itself, so a database opened read-only before its migration to
+        schema 2 (no view yet) answers the same."""
+        if (since is None) == (run_id is None):
+            raise ValueError("give exactly one of since and run_id")
+        where, param = ("changed_at >= ?", since) if since is not None else ("run_id = ?", run_id)
+        cursor = self._read(
+            f"SELECT * FROM ({_RECENT_CHANGES_SELECT}) WHERE {where}"
+            " ORDER BY changed_at, kind = 'changed', url, field",
+            (param,),
         )
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]

@@ -1,0 +1,120 @@
+"""`scrapy changes`: what is new, withdrawn and changed.
+
+    scrapy changes                              # what the last completed run found, as a table
+    scrapy changes --run 42 --json              # what run 42 found: {"new", "removed", "changed"}
+    scrapy changes --since 2025-07-01 --csv changes.csv
+    scrapy changes --since 2025-07-01T03:00:00Z --atom /var/www/certis/changes.atom
+
+The database (CERTIS_DB) is opened read-only and never created. Queries are in store.py, the
+report in changes.py, the feed in atom.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from certis_scraper.atom import write_atom
+from certis_scraper.atomic import WriteError
+from certis_scraper.changes import (
+    ChangeReport,
+    collect,
+    parse_window_args,
+    render_table,
+    resolve_window,
+    write_csv_file,
+)
+from certis_scraper.command_base import ReportCommand
+from certis_scraper.store import StoreError
+
+
+class Command(ReportCommand):
+    def syntax(self) -> str:
+        return "[--since DATE|DATETIME | --run N] [--json] [--csv FILE] [--atom FILE]"
+
+    def short_desc(self) -> str:
+        return "Show new, withdrawn and changed products (last run, one run, or since a time)"
+
+    def long_desc(self) -> str:
+        return (
+            "Show what the last completed crawl run found: products first seen (new), products "
+            "marked withdrawn (removed) and recorded field changes (changed). --run N shows run "
+            "N's findings instead, --since everything recorded from a time on (ISO 8601, UTC). "
+            "--json prints {new, removed, changed}; --csv FILE and --atom FILE write the same "
+            "facts to files (written under a temporary name and renamed when complete)."
+        )
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        group = parser.add_argument_group("changes options")
+        group.add_argument(
+            "--since",
+            metavar="DATE|DATETIME",
+            help="everything recorded from this time on (2025-07-01, 2025-07-01T03:00:00Z; UTC)",
+        )
+        group.add_argument("--run", metavar="N", help="what crawl run N found")
+        group.add_argument("--json", action="store_true", help="print the changes as JSON")
+        group.add_argument("--csv", metavar="FILE", help="write the changes to a CSV file")
+        group.add_argument(
+            "--atom", metavar="FILE", help="write new and withdrawn products as an Atom feed"
+        )
+        group.add_argument(
+            "--feed-url",
+            metavar="URL",
+            help="where the Atom file is published (its rel=self link)",
+        )
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if args:
+            self.fail(f"unexpected arguments: {' '.join(args)}", 2)
+            return
+        try:
+            since, run_id = parse_window_args(opts.since, opts.run)
+            if opts.feed_url is not None and not opts.feed_url.startswith(("http://", "https://")):
+                raise ValueError(f"--feed-url: expected an http(s) URL, got {opts.feed_url!r}")
+            if opts.feed_url is not None and opts.atom is None:
+                raise ValueError("--feed-url goes with --atom FILE")
+        except ValueError as exc:
+            self.fail(str(exc), 2)
+            return
+        store = self.open_store()
+        if store is None:
+            return
+        try:
+            window = resolve_window(store, since, run_id)
+            report = collect(store, window)
+        except ValueError as exc:  # a run that does not exist
+            self.fail(str(exc), 2)
+            return
+        except StoreError as exc:
+            self.fail(str(exc))
+            return
+        finally:
+            store.close()
+        self._write_files(report, opts)
+
+    def _write_files(self, report: ChangeReport, opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        written: list[str] = []
+        try:
+            if opts.csv is not None:
+                rows = write_csv_file(report, opts.csv)
+                written.append(f"wrote {rows} changes to {opts.csv}")
+            if opts.atom is not None:
+                count = write_atom(
+                    report,
+                    opts.atom,
+                    listing_url=self.settings.get("CERTIS_LISTING_URL"),
+                    self_url=opts.feed_url,
+                )
+                written.append(f"wrote {count} feed entries to {opts.atom}")
+        except WriteError as exc:
+            self.fail(str(exc))
+            return
+        if opts.json:
+            print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+        elif written:
+            print("\n".join(written))
+        else:
+            print(render_table(report))
