@@ -40,7 +40,7 @@ LIST_SEPARATOR = "; "
 # XLSX cells: columns shown as dates, and as UTC date-times (stored as ISO text).
 DATE_COLUMNS = frozenset({"certification_date"})
 TIMESTAMP_COLUMNS = frozenset({"first_seen_at", "last_seen_at", "removed_at", "fetched_at"})
-XLSX_MAX_WIDTH = 60  # characters; longer text wraps nowhere, it is just cut off on screen
+XLSX_MAX_WIDTH = 60  # characters: a long URL must not push the other columns off the screen
 
 
 class ExportError(Exception):
