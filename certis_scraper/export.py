@@ -1,14 +1,18 @@
 """`scrapy export`: the whole database (products joined with their details) to a file.
 
-The rows come from the `matter_products` view (store.py): products columns first, then the
-detail columns (those repeating a product column are prefixed `detail_`), in the view's order.
-Everything here is a read over `store.db`; the writers are plain functions over rows.
+The rows come from the store (`Store.matter_products`: the `matter_products` view's SELECT with
+the filters): products columns first, then the detail columns (those repeating a product column
+are prefixed `detail_`), in the view's order, VID, PID and primary device type ids as `0x` hex
+text (hexids.py). The writers are plain functions over rows; no SQL here.
 
 Formats, chosen by the file's extension:
 - `.json` (one array) and `.jsonl` (one object per line): lists stay lists, booleans stay booleans;
-- `.csv` (UTF-8, header row) and `.xlsx` (one sheet, header row frozen): lists are joined with
-  "; ", booleans are `true`/`false`, and text a spreadsheet would run as a formula (starting with
-  `=`, `+`, `-`, `@`, a tab or a carriage return) is neutralised with a leading `'`.
+- `.csv` (UTF-8, header row): lists are joined with "; ", booleans are `true`/`false`, and text a
+  spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
+  return) is neutralised with a leading `'`;
+- `.xlsx` (xlsxwriter, one sheet): text in string cells, exactly as stored (a string cell is
+  never evaluated, so no `'`), dates and timestamps as date cells, booleans as booleans, lists
+  joined with "; "; header row frozen, autofilter, column widths from the content.
 """
 
 from __future__ import annotations
@@ -20,20 +24,23 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from scrapy.exporters import CsvItemExporter
 
-from certis_scraper.store import BOOL_FIELDS, LIST_FIELDS, Store, StoreError
+from certis_scraper.hexids import ID_MAX, VID_MAX, hex_id, parse_id
+from certis_scraper.store import HEX_FIELDS, HEX_LIST_FIELDS, Store, StoreError
 
 FORMATS = ("csv", "json", "jsonl", "xlsx")
 # Characters that make a spreadsheet treat a cell as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 LIST_SEPARATOR = "; "
-# Control characters an XLSX file cannot hold (openpyxl refuses them).
-_XLSX_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+# XLSX cells: columns shown as dates, and as UTC date-times (stored as ISO text).
+DATE_COLUMNS = frozenset({"certification_date"})
+TIMESTAMP_COLUMNS = frozenset({"first_seen_at", "last_seen_at", "removed_at", "fetched_at"})
+XLSX_MAX_WIDTH = 60  # characters: a long URL must not push the other columns off the screen
 
 
 class ExportError(Exception):
@@ -42,12 +49,58 @@ class ExportError(Exception):
 
 @dataclass(frozen=True)
 class ExportFilters:
-    """Which products to export. Text filters are case-insensitive substrings."""
+    """Which products to export (see Store.matter_products). Text filters are case-insensitive
+    substrings."""
 
     since: date | None = None  # certification date on or after (products with details only)
     manufacturer: str | None = None  # in the card's or the detail page's manufacturer
-    device_type: str | None = None  # in the device type name, or a primary device type id
+    device_type: str | None = None  # in the device type name
+    device_type_id: int | None = None  # among the primary device type ids
+    vid: int | None = None
+    pid: int | None = None
     include_removed: bool = False  # products no longer listed on the site (removed_at set)
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        since: str | None = None,
+        manufacturer: str | None = None,
+        device_type: str | None = None,
+        vid: str | None = None,
+        pid: str | None = None,
+        include_removed: bool = False,
+    ) -> ExportFilters:
+        """The filters from the command's options (text as typed; None when not given).
+
+        `device_type`: a number (0x0101, 257) is a primary device type id, anything else part of
+        a name. Ids: hex with `0x` or decimal (hexids.parse_id). ValueError with a one-line
+        message naming the option otherwise."""
+        for option, value in (("--manufacturer", manufacturer), ("--device-type", device_type)):
+            if value is not None and not value.strip():
+                raise ValueError(f"{option}: give some text to look for")
+        type_name = device_type.strip() if device_type else None
+        type_id = None
+        if type_name and (type_name[:2].lower() == "0x" or type_name.isdigit()):
+            type_name, type_id = None, _id_option("--device-type", type_name, ID_MAX)
+        return cls(
+            since=parse_since(since) if since is not None else None,
+            manufacturer=manufacturer.strip() if manufacturer else None,
+            device_type=type_name,
+            device_type_id=type_id,
+            vid=_id_option("--vid", vid, VID_MAX),
+            pid=_id_option("--pid", pid, VID_MAX),
+            include_removed=include_removed,
+        )
+
+
+def _id_option(option: str, text: str | None, maximum: int) -> int | None:
+    if text is None:
+        return None
+    try:
+        return parse_id(text, maximum=maximum)
+    except ValueError as exc:
+        raise ValueError(f"{option}: {exc}") from None
 
 
 def parse_since(text: str) -> date:
@@ -72,86 +125,30 @@ def format_of(path: str | Path) -> str:
     return suffix
 
 
-def _device_type_id(text: str) -> int | None:
-    """'257', '0x0101' -> 257; None when the text is not a number."""
-    value = text.strip().lower()
-    try:
-        return int(value, 16) if value.startswith("0x") else int(value)
-    except ValueError:
-        return None
-
-
-def _contains(haystack: Any, needle: Any) -> int:
-    """SQL function certis_contains(a, b): case-insensitive (Unicode) substring test."""
-    if haystack is None or needle is None:
-        return 0
-    return int(str(needle).casefold() in str(haystack).casefold())
-
-
-def build_query(filters: ExportFilters) -> tuple[str, list[Any]]:
-    """The SELECT over `matter_products` for these filters, newest listing position first."""
-    where: list[str] = []
-    params: list[Any] = []
-    if not filters.include_removed:
-        where.append("removed_at IS NULL")
-    if filters.since is not None:
-        where.append("certification_date >= ?")
-        params.append(filters.since.isoformat())
-    if filters.manufacturer:
-        where.append(
-            "(certis_contains(manufacturer, ?) OR certis_contains(detail_manufacturer, ?))"
-        )
-        params += [filters.manufacturer, filters.manufacturer]
-    if filters.device_type:
-        type_id = _device_type_id(filters.device_type)
-        if type_id is None:
-            where.append("certis_contains(device_type, ?)")
-            params.append(filters.device_type)
-        else:
-            where.append(
-                "(certis_contains(device_type, ?) OR EXISTS (SELECT 1 FROM"
-                " json_each(CASE WHEN json_valid(primary_device_type_id)"
-                " THEN primary_device_type_id ELSE '[]' END) WHERE value = ?))"
-            )
-            params += [filters.device_type, type_id]
-    sql = "SELECT * FROM matter_products"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY page_id DESC NULLS LAST, index_in_page DESC, url"
-    return sql, params
-
-
-def _decode(row: dict[str, Any]) -> dict[str, Any]:
-    for field in LIST_FIELDS:
-        value = row.get(field)
-        if isinstance(value, str):
-            try:
-                decoded = json.loads(value)
-            except ValueError:
-                decoded = [value]
-            row[field] = decoded if isinstance(decoded, list) else [decoded]
-    for field in BOOL_FIELDS:
-        if row.get(field) is not None:
-            row[field] = bool(row[field])
-    return row
-
-
 def query_rows(store: Store, filters: ExportFilters) -> tuple[list[str], Iterator[dict[str, Any]]]:
-    """Column names and the matching rows (lists and booleans decoded), streamed."""
-    conn = store.db.conn
-    conn.create_function("certis_contains", 2, _contains, deterministic=True)
-    sql, params = build_query(filters)
-    try:
-        cursor = conn.execute(sql, params)
-    except sqlite3.Error as exc:
-        raise StoreError(f"database {store.path}: {exc}") from None
-    columns = [c[0] for c in cursor.description]
+    """Column names and the matching rows (lists and booleans decoded, ids as hex), streamed."""
+    return store.matter_products(
+        include_removed=filters.include_removed,
+        certified_since=filters.since,
+        manufacturer=filters.manufacturer,
+        device_type=filters.device_type,
+        device_type_id=filters.device_type_id,
+        vid=filters.vid,
+        pid=filters.pid,
+    )
 
-    def rows() -> Iterator[dict[str, Any]]:
-        for row in cursor:
-            yield _decode(dict(zip(columns, row, strict=True)))
 
-    return columns, rows()
+def for_people(name: str, value: Any) -> Any:
+    """A field's value as people read it: Matter ids (integers) as hex text, `0x131B`."""
+    if name in HEX_FIELDS and _is_int(value):
+        return hex_id(value)
+    if name in HEX_LIST_FIELDS and isinstance(value, list | tuple):
+        return [hex_id(v) if _is_int(v) else v for v in value]
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,7 +161,7 @@ def neutralise(value: str) -> str:
 
 
 def flat_cell(value: Any) -> Any:
-    """A value as a CSV/XLSX cell: lists joined with "; ", booleans as true/false, None as ""
+    """A value as a CSV cell: lists joined with "; ", booleans as true/false, None as "",
     text neutralised; numbers stay numbers."""
     if value is None:
         return ""
@@ -178,8 +175,8 @@ def flat_cell(value: Any) -> Any:
 
 
 class SafeCsvItemExporter(CsvItemExporter):
-    """Scrapy's CSV feed exporter with the export's cell rules: lists joined with "; ", text
-    that a spreadsheet would run as a formula neutralised. Register it for feeds with
+    """Scrapy's CSV feed exporter with the export's cell rules: ids in hex, lists joined with
+    "; ", text that a spreadsheet would run as a formula neutralised. Register it for feeds with
     `FEED_EXPORTERS = {"csv": "certis_scraper.export.SafeCsvItemExporter"}`."""
 
     def __init__(self, file: Any, **kwargs: Any) -> None:
@@ -187,7 +184,7 @@ class SafeCsvItemExporter(CsvItemExporter):
         super().__init__(file, **kwargs)
 
     def serialize_field(self, field: Any, name: str, value: Any) -> Any:
-        serialized = super().serialize_field(field, name, value)
+        serialized = super().serialize_field(field, name, for_people(name, value))
         return neutralise(serialized) if isinstance(serialized, str) else serialized
 
 
@@ -224,41 +221,86 @@ def write_json(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[s
     return count
 
 
-def write_xlsx(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+def xlsx_value(column: str, value: Any) -> Any:
+    """A value as an XLSX cell's: a date (certification_date) or a naive UTC datetime (the
+    *_at columns) when the ISO text reads as one, lists joined with "; ", anything else as it is
+    (text exactly as stored: never neutralised, a string cell is never evaluated)."""
+    if isinstance(value, str) and column in DATE_COLUMNS:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, str) and column in TIMESTAMP_COLUMNS:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        return moment
+    if isinstance(value, list | tuple):
+        return LIST_SEPARATOR.join("" if v is None else str(v) for v in value)
+    return value
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("matter_products")
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for name in columns:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+
+def write_xlsx(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
+    """One sheet `matter_products`, streamed (xlsxwriter's constant_memory mode): typed cells,
+    header bold and frozen, an autofilter over every row, each column as wide as its longest
+    value (capped at XLSX_MAX_WIDTH). See the README for why xlsxwriter and not openpyxl."""
+    import xlsxwriter
+    from xlsxwriter.exceptions import FileCreateError
+
+    workbook = xlsxwriter.Workbook(
+        out,
+        {
+            "constant_memory": True,
+            # Every cell is written with its typed method; these keep a stray write() honest.
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    sheet = workbook.add_worksheet("matter_products")
+    header = workbook.add_format({"bold": True})
+    date_cell = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    time_cell = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    # Room for the header and its autofilter button, then for the longest value.
+    widths = [len(name) + 3 for name in columns]
+    sheet.write_row(0, 0, columns, header)
     count = 0
-    for row in rows:
-        cells: list[Any] = []
-        for column in columns:
-            value = row.get(column)
-            if column == "certification_date" and isinstance(value, str):
-                try:
-                    cell = WriteOnlyCell(sheet, value=date.fromisoformat(value))
-                    cell.number_format = "yyyy-mm-dd"
-                    cells.append(cell)
-                    continue
-                except ValueError:
-                    pass
-            flat = flat_cell(value)
-            if isinstance(flat, str):
-                flat = _XLSX_ILLEGAL.sub("", flat)
-            cells.append(flat)
-        sheet.append(cells)
-        count += 1
-    workbook.save(out)
+    for count, row in enumerate(rows, start=1):
+        for index, column in enumerate(columns):
+            value = xlsx_value(column, row.get(column))
+            if value is None:
+                continue
+            if isinstance(value, str):
+                sheet.write_string(count, index, value)
+                shown = len(value)
+            elif isinstance(value, bool):
+                sheet.write_boolean(count, index, value)
+                shown = 5
+            elif isinstance(value, datetime):
+                sheet.write_datetime(count, index, value, time_cell)
+                shown = 19
+            elif isinstance(value, date):
+                sheet.write_datetime(count, index, value, date_cell)
+                shown = 10
+            elif isinstance(value, int | float):
+                sheet.write_number(count, index, value)
+                shown = len(str(value))
+            else:
+                sheet.write_string(count, index, str(value))
+                shown = len(str(value))
+            widths[index] = max(widths[index], min(shown + 2, XLSX_MAX_WIDTH))
+    for index, width in enumerate(widths):
+        sheet.set_column(index, index, width)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, count, len(columns) - 1)
+    try:
+        workbook.close()
+    except FileCreateError as exc:  # xlsxwriter's wrapper around the OSError
+        cause = exc.args[0] if exc.args else exc
+        raise cause if isinstance(cause, OSError) else OSError(str(cause)) from None
     return count
 
 
@@ -294,6 +336,12 @@ def export(store: Store, path: str | Path, filters: ExportFilters | None = None)
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except ImportError as exc:  # a broken install: xlsxwriter is a declared dependency
+        partial.unlink(missing_ok=True)
+        raise ExportError(
+            f"cannot write {path}: the {exc.name} package is not installed"
+            " (pip install -r requirements.txt)"
+        ) from None
     except sqlite3.Error as exc:
         partial.unlink(missing_ok=True)
         raise StoreError(f"database {store.path}: {exc}") from None

@@ -25,23 +25,59 @@ from typing import Any
 
 import sqlite_utils
 
+from certis_scraper.hexids import HEX_FORMAT, hex_id
 from certis_scraper.items import DETAIL_FIELDS, PRODUCT_FIELDS
 from certis_scraper.positions import PAGE_SIZE, SiteStatus
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Fields of product_details stored as JSON text, and as 0/1.
 LIST_FIELDS = frozenset({"transport_interface", "primary_device_type_id", "application_categories"})
 BOOL_FIELDS = frozenset({"tis_trp_tested"})
+# Matter ids: integers in the tables, hex text (hexids.HEX_FORMAT) wherever people read them.
+HEX_FIELDS = ("vid", "pid")
+HEX_LIST_FIELDS = ("primary_device_type_id",)
 # Product fields whose changes are recorded (positions move all the time: not recorded).
 PRODUCT_TRACKED = ("manufacturer", "model", "certificate_id")
 DETAIL_COLUMNS: tuple[str, ...] = tuple(f for f in DETAIL_FIELDS if f != "url")
 
-# The view shows products columns first; detail columns that repeat one get a `detail_` prefix.
-_DETAIL_VIEW_COLUMNS = ", ".join(
-    f"d.{c} AS detail_{c}" if c in ("model", "manufacturer", "certificate_id") else f"d.{c}"
-    for c in DETAIL_COLUMNS
-)
+
+def _hex_column(expression: str, name: str) -> str:
+    """An integer id as people read it (`0x131B`, hexids.HEX_FORMAT); other values as they are."""
+    return (
+        f"CASE WHEN typeof({expression}) = 'integer' THEN printf('{HEX_FORMAT}', {expression})"
+        f" ELSE {expression} END AS {name}"
+    )
+
+
+def _hex_list_column(expression: str, name: str) -> str:
+    """A JSON array of integer ids as a JSON array of hex strings (`["0x010A", "0x0100"]`);
+    NULL, text that is not an array and items that are not integers are left as they are.
+    (json_each yields the items in order; no `ORDER BY` inside the aggregate, which SQLite
+    before 3.44 cannot read.)"""
+    return (
+        f"CASE WHEN json_valid({expression}) AND json_type({expression}) = 'array'"
+        f" THEN (SELECT json_group_array(CASE WHEN j.type = 'integer'"
+        f" THEN printf('{HEX_FORMAT}', j.value) ELSE j.value END)"
+        f" FROM json_each({expression}) AS j)"
+        f" ELSE {expression} END AS {name}"
+    )
+
+
+def _view_column(column: str, hex_ids: bool) -> str:
+    """A product_details column in the view `matter_products`, which shows products columns
+    first: detail columns that repeat one get a `detail_` prefix; ids are hex text when
+    `hex_ids` (schema 2 on)."""
+    expression = f"d.{column}"
+    name = f"detail_{column}" if column in ("model", "manufacturer", "certificate_id") else column
+    if hex_ids and column in HEX_FIELDS:
+        return _hex_column(expression, name)
+    if hex_ids and column in HEX_LIST_FIELDS:
+        return _hex_list_column(expression, name)
+    return f"{expression} AS {name}" if name != column else expression
+
+
+_DETAIL_VIEW_COLUMNS = ", ".join(_view_column(c, hex_ids=False) for c in DETAIL_COLUMNS)
 
 _SCHEMA_V1 = f"""
 CREATE TABLE IF NOT EXISTS meta (
@@ -166,8 +202,24 @@ CREATE INDEX IF NOT EXISTS idx_changes_run_id ON product_changes(run_id);
 CREATE VIEW IF NOT EXISTS recent_changes AS {_RECENT_CHANGES_SELECT};
 """
 
+# What people see (schema 3): the columns of schema 1's view, with vid, pid and the primary device
+# type ids as hex text; the tables keep integers. `scrapy export` runs this same SELECT (so it
+# shows the same values on a database whose view is still schema 1's, opened read-only).
+_HEX_VIEW_COLUMNS = ",\n           ".join(_view_column(c, hex_ids=True) for c in DETAIL_COLUMNS)
+MATTER_PRODUCTS_SELECT = f"""SELECT p.url, p.manufacturer, p.model, p.certificate_id, p.page_id,
+           p.index_in_page, p.first_seen_at, p.last_seen_at, p.removed_at,
+           {_HEX_VIEW_COLUMNS},
+           d.fetched_at
+    FROM products p LEFT JOIN product_details d ON d.url = p.url"""
+
+_SCHEMA_V3 = f"""
+DROP VIEW IF EXISTS matter_products;
+CREATE VIEW matter_products AS
+    {MATTER_PRODUCTS_SELECT};
+"""
+
 # Migrations: version -> script taking the schema from version - 1 to version.
-_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
 
 
 class StoreError(Exception):
@@ -201,15 +253,20 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
+def _as_list(text: str) -> list[Any]:
+    """Stored JSON text as a list; a single value, or text that is not JSON, as a list of one."""
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        decoded = [text]
+    return decoded if isinstance(decoded, list) else [decoded]
+
+
 def _json_list(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):  # already stored form, or a single value given as text
-        try:
-            decoded = json.loads(value)
-        except ValueError:
-            decoded = [value]
-        value = decoded if isinstance(decoded, list) else [decoded]
+        value = _as_list(value)
     return json.dumps(list(value), ensure_ascii=False)
 
 
@@ -230,8 +287,8 @@ def _detail_value(field: str, value: Any) -> Any:
 
 def _decode_detail(row: dict[str, Any]) -> dict[str, Any]:
     for field in LIST_FIELDS:
-        if row.get(field) is not None:
-            row[field] = json.loads(row[field])
+        if isinstance(row.get(field), str):
+            row[field] = _as_list(row[field])
     for field in BOOL_FIELDS:
         if row.get(field) is not None:
             row[field] = bool(row[field])
@@ -816,6 +873,71 @@ class Store:
         )
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
+
+    def matter_products(
+        self,
+        *,
+        include_removed: bool = False,
+        certified_since: date | None = None,
+        manufacturer: str | None = None,
+        device_type: str | None = None,
+        device_type_id: int | None = None,
+        vid: int | None = None,
+        pid: int | None = None,
+    ) -> tuple[list[str], Iterator[dict[str, Any]]]:
+        """The rows of `matter_products` (ids as hex text) matching every filter given, newest
+        position first: column names and the rows, streamed, lists and booleans decoded.
+
+        Removed products only with `include_removed`; `certified_since`: certification date on
+        or after; `manufacturer` (the card's or the detail page's) and `device_type` (its name):
+        case-insensitive substrings; `device_type_id`: among the primary device type ids. Runs
+        MATTER_PRODUCTS_SELECT rather than the view, so a database still holding schema 1's view
+        (opened read-only, never migrated) shows the same values."""
+        where: list[str] = []
+        params: list[Any] = []
+        if not include_removed:
+            where.append("removed_at IS NULL")
+        if certified_since is not None:
+            where.append("certification_date >= ?")
+            params.append(certified_since.isoformat())
+        if manufacturer:
+            where.append(
+                "(certis_contains(manufacturer, ?) OR certis_contains(detail_manufacturer, ?))"
+            )
+            params += [manufacturer, manufacturer]
+        if device_type:
+            where.append("certis_contains(device_type, ?)")
+            params.append(device_type)
+        if device_type_id is not None:
+            where.append(
+                "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(primary_device_type_id)"
+                " THEN primary_device_type_id ELSE '[]' END) WHERE value = ?)"
+            )
+            params.append(hex_id(device_type_id))
+        for column, value in (("vid", vid), ("pid", pid)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(hex_id(value))
+        sql = f"SELECT * FROM ({MATTER_PRODUCTS_SELECT})"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY page_id DESC NULLS LAST, index_in_page DESC, url"
+        self.db.conn.create_function("certis_contains", 2, _contains, deterministic=True)
+        cursor = self._read(sql, params)
+        columns = [c[0] for c in cursor.description]
+
+        def rows() -> Iterator[dict[str, Any]]:
+            for row in cursor:
+                yield _decode_detail(dict(zip(columns, row, strict=True)))
+
+        return columns, rows()
+
+
+def _contains(haystack: Any, needle: Any) -> int:
+    """SQL function certis_contains(a, b): case-insensitive (Unicode) substring test."""
+    if haystack is None or needle is None:
+        return 0
+    return int(str(needle).casefold() in str(haystack).casefold())
 
 
 def _split_script(script: str) -> list[str]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from certis_scraper.hexids import hex_id
 from certis_scraper.positions import SiteStatus
-from certis_scraper.store import SCHEMA_VERSION, Store, StoreBusy, StoreError
+from certis_scraper.store import _MIGRATIONS, SCHEMA_VERSION, Store, StoreBusy, StoreError
 
 
 def url(n: int) -> str:
@@ -184,6 +187,97 @@ def test_details_rules_lists_dates_and_vendors(store: Store) -> None:
     store.upsert_details([{"url": url(2), "vid": 7, "manufacturer": "Other"}], None)
     vendors = list(store.db.query("SELECT * FROM vendors ORDER BY vid"))
     assert [(v["vid"], v["product_count"]) for v in vendors] == [(7, 1), (0x1552, 1)]
+
+
+def test_view_shows_ids_in_hex_and_the_tables_keep_integers(store: Store) -> None:
+    values = [0, 9, 10, 0xFF, 0x100, 0x0FFF, 0x131B, 0xFFFF]
+    store.upsert_products([card(n, 0, n) for n in range(len(values) + 1)], None)
+    store.upsert_details(
+        [
+            {"url": url(n), "vid": v, "pid": v, "primary_device_type_id": [v, 0x1_0100, 0x10A]}
+            for n, v in enumerate(values)
+        ]
+        + [{"url": url(len(values)), "model": "no ids"}],
+        None,
+    )
+    view = {r["url"]: r for r in store.db.query("SELECT * FROM matter_products")}
+    table = {r["url"]: r for r in store.db.query("SELECT * FROM product_details")}
+    for n, v in enumerate(values):
+        assert (view[url(n)]["vid"], view[url(n)]["pid"]) == (hex_id(v), hex_id(v))
+        assert view[url(n)]["primary_device_type_id"] == (
+            f'["{hex_id(v)}","0x10100","0x010A"]'  # JSON, in the stored order
+        )
+        assert (table[url(n)]["vid"], table[url(n)]["pid"]) == (v, v)
+        assert table[url(n)]["primary_device_type_id"] == f"[{v}, 65792, 266]"
+    missing = view[url(len(values))]
+    assert (missing["vid"], missing["pid"], missing["primary_device_type_id"]) == (None,) * 3
+    # What datasette sends for ?vid=0x131B.
+    assert [r["url"] for r in store.db.query(
+        "SELECT url FROM matter_products WHERE vid = ?", ["0x131B"]
+    )] == [url(values.index(0x131B))]  # fmt: skip
+
+
+def test_a_schema_1_database_gets_the_hex_view(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for statement in _MIGRATIONS[1].split(";"):
+        conn.execute(statement)
+    conn.execute("INSERT INTO products(url, page_id, index_in_page) VALUES (?, 0, 0)", (url(1),))
+    conn.execute(
+        "INSERT INTO product_details(url, vid, pid, primary_device_type_id)"
+        " VALUES (?, 4891, 3, '[266]')",
+        (url(1),),
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    view = "SELECT vid, pid, primary_device_type_id FROM matter_products"
+    with Store.open(path, readonly=True) as old:  # read-only: never migrated ...
+        assert old.db.conn.execute(view).fetchall() == [(4891, 3, "[266]")]
+        _, rows = old.matter_products()  # ... yet what it exports is in hex
+        assert [(r["vid"], r["pid"], r["primary_device_type_id"]) for r in rows] == [
+            ("0x131B", "0x0003", ["0x010A"])
+        ]
+    with Store.open(path) as migrated:
+        assert migrated.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert migrated.db.conn.execute(view).fetchall() == [("0x131B", "0x0003", '["0x010A"]')]
+        assert migrated.details(url(1)) is not None
+        assert migrated.db.conn.execute("SELECT vid FROM product_details").fetchall() == [(4891,)]
+
+
+def test_matter_products_filters(store: Store) -> None:
+    store.upsert_products(
+        [card(1, 0, 0, manufacturer="Eve Systems"), card(2, 0, 1), card(3, 0, 2)], None
+    )
+    store.upsert_details(
+        [
+            {"url": url(1), "vid": 0x131B, "pid": 1, "primary_device_type_id": [0x10A],
+             "device_type": "On/Off Plug-in Unit", "certification_date": "2025-02-01"},
+            {"url": url(2), "vid": 0x131B, "pid": 2, "primary_device_type_id": [0x100, 0x10A],
+             "device_type": "Light", "certification_date": "2024-12-31"},
+            {"url": url(3), "vid": 0x1552, "pid": 1, "manufacturer": "EVE (detail page)"},
+        ],
+        None,
+    )  # fmt: skip
+
+    def urls(**filters: Any) -> list[str]:
+        columns, rows = store.matter_products(**filters)
+        assert columns[:2] == ["url", "manufacturer"]
+        return [r["url"] for r in rows]
+
+    assert urls() == [url(3), url(2), url(1)]  # newest position first
+    assert urls(vid=0x131B) == [url(2), url(1)]
+    assert urls(vid=0x131B, pid=1) == [url(1)]
+    assert urls(pid=1) == [url(3), url(1)]
+    assert urls(device_type_id=0x10A) == [url(2), url(1)]
+    assert urls(device_type_id=0x100) == [url(2)]
+    assert urls(device_type="plug-IN") == [url(1)]
+    assert urls(manufacturer="eve") == [url(3), url(1)]  # the card's or the detail page's
+    assert urls(certified_since=date(2025, 1, 1)) == [url(1)]
+    store.mark_removed({url(2), url(3)}, None)
+    assert urls(vid=0x131B) == [url(2)]
+    assert urls(vid=0x131B, include_removed=True) == [url(2), url(1)]
+    assert urls(vid=0xFFFF) == []
 
 
 def test_details_before_card_creates_parent_row(store: Store) -> None:

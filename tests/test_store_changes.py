@@ -79,7 +79,7 @@ def facts(rows: list[dict[str, object]]) -> list[tuple[object, ...]]:
 def test_view_is_created_and_answers_like_the_store(two_runs: Store) -> None:
     store = two_runs
     assert "recent_changes" in store.db.view_names()
-    assert store.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert store.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     columns = [c.name for c in store.db["recent_changes"].columns]
     assert columns == [
         "kind", "changed_at", "run_id", "url", "manufacturer", "model", "certificate_id",
@@ -159,7 +159,7 @@ def test_schema_1_database_is_read_and_migrated(two_runs: Store) -> None:
         assert "recent_changes" not in old.db.view_names()
         assert old.recent_changes(run_id=2) == expected
     with Store.open(path) as migrated:
-        assert migrated.db.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert migrated.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert "recent_changes" in migrated.db.view_names()
         indexes = {i.name for i in migrated.db["product_changes"].indexes}
         assert {"idx_changes_changed_at", "idx_changes_run_id"} <= indexes

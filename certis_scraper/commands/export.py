@@ -4,6 +4,7 @@
     scrapy export products.xlsx --since 2025-01-01   # certified on or after a date
     scrapy export lights.json --device-type light --manufacturer signify
     scrapy export everything.jsonl --include-removed
+    scrapy export aqara.csv --vid 0x115F             # ids: 0x-prefixed hex, or decimal
 
 The format comes from the extension: .csv, .json, .jsonl, .xlsx (see certis_scraper/export.py).
 The database (CERTIS_DB) is opened read-only and never created.
@@ -16,7 +17,7 @@ import argparse
 from scrapy.exceptions import UsageError
 
 from certis_scraper.command_base import ReportCommand
-from certis_scraper.export import ExportError, ExportFilters, export, format_of, parse_since
+from certis_scraper.export import ExportError, ExportFilters, export, format_of
 from certis_scraper.store import StoreError
 
 
@@ -31,7 +32,8 @@ class Command(ReportCommand):
         return (
             "Write every stored product joined with its details to FILE; the format comes from "
             "the extension (.csv, .json, .jsonl, .xlsx). Removed products are left out unless "
-            "--include-removed is given. Text filters are case-insensitive substrings."
+            "--include-removed is given. Text filters are case-insensitive substrings; ids are "
+            "hex with 0x (0x131B) or decimal (4891)."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -48,8 +50,11 @@ class Command(ReportCommand):
         group.add_argument(
             "--device-type",
             metavar="TEXT",
-            help="only device types containing TEXT (or a primary device type id: 257, 0x0101)",
+            help="only device types containing TEXT, or with this primary device type id "
+            "(0x0101 or 257)",
         )
+        group.add_argument("--vid", metavar="ID", help="only this vendor id (0x131B or 4891)")
+        group.add_argument("--pid", metavar="ID", help="only this product id (0x0D02 or 3330)")
         group.add_argument(
             "--include-removed",
             action="store_true",
@@ -63,19 +68,16 @@ class Command(ReportCommand):
         target = args[0]
         try:
             format_of(target)
-            since = parse_since(opts.since) if opts.since is not None else None
+            filters = ExportFilters.parse(
+                since=opts.since,
+                manufacturer=opts.manufacturer,
+                device_type=opts.device_type,
+                vid=opts.vid,
+                pid=opts.pid,
+                include_removed=opts.include_removed,
+            )
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        for name in ("manufacturer", "device_type"):
-            value = getattr(opts, name)
-            if value is not None and not value.strip():
-                raise UsageError(f"--{name.replace('_', '-')}: give some text to look for")
-        filters = ExportFilters(
-            since=since,
-            manufacturer=opts.manufacturer.strip() if opts.manufacturer else None,
-            device_type=opts.device_type.strip() if opts.device_type else None,
-            include_removed=opts.include_removed,
-        )
         store = self.open_store()
         if store is None:
             return

@@ -13,6 +13,7 @@ from typing import Any
 
 from crawl_helpers import crawl
 
+from certis_scraper.hexids import hex_id
 from certis_scraper.items import DETAIL_FIELDS, PRODUCT_FIELDS
 from certis_scraper.simsite import SimServer
 
@@ -22,8 +23,14 @@ def test_feeds_first_run_then_incremental(sim: SimServer, tmp_path: Path) -> Non
     truth = sim.site.truth()
     by_url = {row["url"]: row for row in truth}
     json_path, csv_path = tmp_path / "products.json", tmp_path / "products.csv"
-    safe_path = tmp_path / "safe.csv"
-    feeds: dict[str, dict[str, Any]] = {str(safe_path): {"format": "csv"}}
+    safe_path, details_csv = tmp_path / "safe.csv", tmp_path / "details.csv"
+    feeds: dict[str, dict[str, Any]] = {
+        str(safe_path): {"format": "csv"},
+        str(details_csv): {
+            "format": "csv",
+            "item_classes": ["certis_scraper.items.ProductDetailItem"],
+        },
+    }
 
     first = crawl(
         sim.listing_url,
@@ -63,6 +70,21 @@ def test_feeds_first_run_then_incremental(sim: SimServer, tmp_path: Path) -> Non
     assert models == {"'" + formula["model"]}
     # ... and plain `-O products.csv` gets the same treatment.
     assert ["'" + formula["model"]] == [r[2] for r in rows[1:] if r[0] == formula["url"]][:1]
+    # A CSV feed is for people: ids in hex (the JSON feed keeps the integers).
+    with details_csv.open(encoding="utf-8", newline="") as fh:
+        detail_rows = {r["url"]: r for r in csv.DictReader(fh)}
+    assert set(detail_rows) == set(by_url)
+    for url, row in detail_rows.items():
+        truth_details = by_url[url]["details"]
+        assert row["vid"] == (hex_id(truth_details["vid"]) or "")
+        assert row["pid"] == (hex_id(truth_details["pid"]) or "")
+        assert row["primary_device_type_id"] == "; ".join(
+            hex_id(i) or "" for i in truth_details["primary_device_type_id"] or []
+        )
+    assert any(row["vid"] for row in detail_rows.values())
+    assert {d["url"]: d["vid"] for d in details} == {
+        url: by_url[url]["details"]["vid"] for url in by_url
+    }
 
     # Incremental run with a FEEDS setting splitting the kinds: only this run's items.
     added = sim.site.add_products(3)
