@@ -93,8 +93,14 @@ EXTENSIONS = {
     "certis_scraper.extensions.progress.CrawlProgress": 500,
 }
 
-# Feeds (`-O products.json`): UTF-8, stable column order.
+# Feeds (`-O products.json`): UTF-8, one record per product (its card and its detail page paired
+# by URL, feeds.py), the same columns in every record. CSV feeds also show ids in hex, neutralise
+# cells a spreadsheet would run as a formula, and join lists with "; ".
 FEED_EXPORT_ENCODING = "utf-8"
-# CSV feeds neutralise cells a spreadsheet would run as a formula, and join lists with "; ".
-FEED_EXPORTERS = {"csv": "certis_scraper.export.SafeCsvItemExporter"}
+FEED_EXPORTERS = {
+    "csv": "certis_scraper.feeds.ProductCsvExporter",
+    "json": "certis_scraper.feeds.ProductJsonExporter",
+    "jsonlines": "certis_scraper.feeds.ProductJsonLinesExporter",
+    "jsonl": "certis_scraper.feeds.ProductJsonLinesExporter",
+}
 LOG_LEVEL = os.environ.get("CERTIS_LOG_LEVEL", "INFO")

@@ -1,0 +1,77 @@
+"""Feeds of a crawl (`-O products.csv|json|jsonl`): one record per product.
+
+A run yields a product's listing card and its detail page as two items (they are stored in two
+tables, and arrive at different times). A feed is read by people and spreadsheets, so these
+exporters pair the two by URL and write one record per product, with the card's fields and then
+the detail page's: as soon as both parts are in, or at the end of the run with what came (a card
+whose details were already stored, details re-read by `refresh`).
+
+Every record has the same columns (`FEED_FIELDS`, missing values empty), so a CSV header never
+drops a field. A feed of one kind only: `item_classes` with `fields` (see the README).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.exporters import JsonItemExporter, JsonLinesItemExporter
+
+from certis_scraper.export import SafeCsvItemExporter
+from certis_scraper.items import DETAIL_FIELDS, PRODUCT_FIELDS, ProductItem
+
+# The card's fields, then the detail page's that the card does not have.
+FEED_FIELDS: tuple[str, ...] = PRODUCT_FIELDS + tuple(
+    f for f in DETAIL_FIELDS if f not in PRODUCT_FIELDS
+)
+
+
+def product_record(card: dict[str, Any] | None, detail: dict[str, Any] | None) -> dict[str, Any]:
+    """One record: the card's values first, the detail page's where the card has none."""
+    record = dict.fromkeys(FEED_FIELDS)
+    for part in (detail, card):  # the card wins for the fields both have
+        for name, value in (part or {}).items():
+            if name in record and value is not None:
+                record[name] = value
+    return record
+
+
+class ProductRecords:
+    """Exporter mixin: pair cards and details by URL, export one record per product."""
+
+    def __init__(self, file: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("fields_to_export", list(FEED_FIELDS))
+        super().__init__(file, **kwargs)  # type: ignore[call-arg]
+        # url -> (card, detail): products with one part in so far.
+        self.pending: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {}
+
+    def export_item(self, item: Any) -> Any:
+        values = ItemAdapter(item).asdict()
+        url = values["url"]
+        card, detail = self.pending.pop(url, (None, None))
+        if isinstance(item, ProductItem):
+            card = {**(card or {}), **{k: v for k, v in values.items() if v is not None}}
+        else:
+            detail = {**(detail or {}), **{k: v for k, v in values.items() if v is not None}}
+        if card is not None and detail is not None:
+            return super().export_item(product_record(card, detail))  # type: ignore[misc]
+        self.pending[url] = (card, detail)
+        return None
+
+    def finish_exporting(self) -> None:
+        for card, detail in self.pending.values():
+            super().export_item(product_record(card, detail))  # type: ignore[misc]
+        self.pending.clear()
+        super().finish_exporting()  # type: ignore[misc]
+
+
+class ProductCsvExporter(ProductRecords, SafeCsvItemExporter):
+    """CSV: one row per product, ids in hex, formulas neutralised (SafeCsvItemExporter)."""
+
+
+class ProductJsonExporter(ProductRecords, JsonItemExporter):
+    """JSON: one array of product records (ids as integers, for programs)."""
+
+
+class ProductJsonLinesExporter(ProductRecords, JsonLinesItemExporter):
+    """JSON lines: one product record per line."""
