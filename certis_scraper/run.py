@@ -41,17 +41,30 @@ GONE_STATUSES = frozenset({404, 410})
 
 @dataclass
 class DetailBook:
-    """Detail pages of the run: requested, done, failed (url -> reason), gone for good."""
+    """Detail pages of the run: how many planned and done, which failed (url -> reason) and
+    which products are gone for good.
 
-    requested: set[str] = field(default_factory=set)
+    Products found on the listing are seen once each (the collector's `first_seen`); only the
+    URLs planned before that (the backlog of missing details, the refresh) are kept here, so that
+    a card of one of them does not plan its page twice. Nothing here grows with the site."""
+
+    backlog: set[str] = field(default_factory=set)
+    planned: int = 0
     done: int = 0
     failed: dict[str, str] = field(default_factory=dict)
     gone: set[str] = field(default_factory=set)
 
-    def request(self, urls: list[str]) -> list[str]:
-        """Those of `urls` not requested yet in this run, now marked requested."""
-        fresh = [u for u in dict.fromkeys(urls) if u not in self.requested]
-        self.requested.update(fresh)
+    def plan_backlog(self, urls: list[str]) -> list[str]:
+        """Those of `urls` not planned yet, now planned."""
+        fresh = [u for u in dict.fromkeys(urls) if u not in self.backlog]
+        self.backlog.update(fresh)
+        self.planned += len(fresh)
+        return fresh
+
+    def plan_seen(self, urls: list[str]) -> list[str]:
+        """Products just seen on the listing (each once a run) that the backlog did not plan."""
+        fresh = [u for u in urls if u not in self.backlog]
+        self.planned += len(fresh)
         return fresh
 
     def succeeded(self, url: str) -> None:
@@ -99,7 +112,7 @@ class CrawlRun:
             "pages_failed": sorted(listing.failed) if listing else [],
             "completion_rate": round(100.0 * done / planned, 2) if planned else 100.0,
             "products_collected": products,
-            "details_planned": len(self.details.requested),
+            "details_planned": self.details.planned,
             "details_succeeded": self.details.done,
             "details_failed": sorted(self.details.failed),
             "details_gone": len(self.details.gone),

@@ -114,11 +114,13 @@ class MatterListSpider(Spider):
         # The status pages are already here: their cards are kept, never fetched again.
         collector.plan([*plan, *status_pages])
         self.emit(certis_signals.planned, pages=len(collector.planned), details=0)
+        # Planned before the status pages' cards, so that none of them plans its page twice.
+        backlog = run.details.plan_backlog(self.detail_backlog(run))
         for page, listing in status_pages.items():
             for output in self.handle_listing(page, listing):
                 yield output
         self.emit(certis_signals.stage_started, stage="listing", planned=len(plan))
-        for request in self.detail_requests(self.detail_backlog(run)):
+        for request in self.detail_requests(backlog):
             yield request
         for page in plan:
             if page not in collector.done and page not in collector.partial:
@@ -339,7 +341,9 @@ class MatterListSpider(Spider):
         first_seen = self.listing.first_seen(cards)
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("certis/products", len(self.listing.seen_urls))
-        yield from self.detail_requests(self.needing_details(first_seen))
+        yield from self.detail_requests(
+            self.run.details.plan_seen(self.needing_details(first_seen))
+        )
 
     def needing_details(self, urls: list[str]) -> list[str]:
         if not urls or not self.conf.fetch_details:
@@ -369,10 +373,10 @@ class MatterListSpider(Spider):
     # --- stage 4: details -----------------------------------------------------------------------
 
     def detail_requests(self, urls: list[str]) -> Iterator[Request]:
-        fresh = self.run.details.request(urls)
-        if fresh:
-            self.emit(certis_signals.planned, pages=0, details=len(fresh))
-        for url in fresh:
+        """Requests for detail pages just planned (DetailBook.plan_*)."""
+        if urls:
+            self.emit(certis_signals.planned, pages=0, details=len(urls))
+        for url in urls:
             yield self.detail_request(url)
 
     def detail_request(self, url: str) -> Request:

@@ -94,7 +94,7 @@ def test_invalid_detail_is_dropped_counted_and_still_missing(sim: Any, tmp_path:
     result = crawl(sim.listing_url, db)
     assert result.returncode == 0, result.log[-3000:]
     assert f"invalid detail {victim}: firmware_version" in result.log
-    assert "'certis/invalid/detail/firmware_version': 1" in result.log
+    assert result.stat("certis/invalid/detail/firmware_version") == 1
     assert victim not in stored_details(db)
     analyzed = crawl(sim.listing_url, db)  # the next run asks for it again
     assert analyzed.returncode == 0

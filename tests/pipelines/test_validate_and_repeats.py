@@ -1,4 +1,4 @@
-"""The validation and merge pipelines, called directly with hand-built items."""
+"""The validation and repeat-dropping pipelines, called directly with hand-built items."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import pytest
 from crawl_helpers import project_crawler
 from scrapy.exceptions import DropItem
 
-from certis_scraper.items import ProductItem
-from certis_scraper.pipelines.merge import MergeByUrlPipeline
+from certis_scraper.items import ProductDetailItem, ProductItem
+from certis_scraper.pipelines.repeats import DropRepeatsPipeline
 from certis_scraper.pipelines.validate import ValidationPipeline
 
 
-def test_validation_and_merge_pipelines() -> None:
+def test_validation_and_repeats_pipelines() -> None:
     crawler = project_crawler()
-    validate, merge = ValidationPipeline(crawler), MergeByUrlPipeline(crawler)
+    validate, repeats = ValidationPipeline(crawler), DropRepeatsPipeline(crawler)
     url = "https://csa-iot.org/csa_product/wi-fi-plug-27/"
     bad = ProductItem.model_construct(url="https://evil.example/x", page_id=-1)
     with pytest.raises(DropItem, match=r"invalid product https://evil\.example/x: url"):
@@ -29,10 +29,11 @@ def test_validation_and_merge_pipelines() -> None:
             index_in_page=4,
         )
     )
-    assert merge.process_item(card) is card
+    assert repeats.process_item(card) is card
     with pytest.raises(DropItem, match="unchanged"):
-        merge.process_item(card.model_copy())
-    richer = merge.process_item(card.model_copy(update={"manufacturer": "Tuya", "model": None}))
-    assert (richer.manufacturer, richer.model) == ("Tuya", "Wi-Fi plug")  # merged, not replaced
-    with pytest.raises(DropItem):
-        merge.process_item(richer.model_copy())
+        repeats.process_item(card.model_copy())
+    assert crawler.stats.get_value("certis/duplicates/product") == 1  # type: ignore[union-attr]
+    moved = card.model_copy(update={"page_id": 4})  # the same card at another place goes on
+    assert repeats.process_item(moved) is moved
+    detail = ProductDetailItem.model_validate({"url": url, "model": "Wi-Fi plug"})
+    assert repeats.process_item(detail) is detail  # another kind, same URL: not a repeat
