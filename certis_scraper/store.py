@@ -705,6 +705,186 @@ class Store:
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
+    # ---------------------------------------------------------------------------------------
+    # Reads for `scrapy report` (certis_scraper/report/)
+    #
+    # Every method takes the report's filters: `manufacturer`, a case-insensitive (Unicode)
+    # substring of the card's or the detail page's manufacturer, and `since`, an ISO date that
+    # each read compares with its own event date (certification, change, removal). Products are
+    # the live ones (`removed_at IS NULL`) unless a method says otherwise. The aggregation is
+    # done here, so that 58,000 products cost a few GROUP BYs.
+
+    @staticmethod
+    def text_contains(haystack: Any, needle: Any) -> int:
+        """SQL function certis_contains(a, b): case-insensitive (Unicode) substring test."""
+        if haystack is None or needle is None:
+            return 0
+        return int(str(needle).casefold() in str(haystack).casefold())
+
+    def _report_read(
+        self, sql: str, manufacturer: str | None, since: str | None, **params: Any
+    ) -> sqlite3.Cursor:
+        """Run `sql` over `matter_products AS m`; it holds `{scope}` where the manufacturer
+        filter goes, and may use the named parameters :since and `params`."""
+        if manufacturer:
+            self.db.conn.create_function(
+                "certis_contains", 2, self.text_contains, deterministic=True
+            )
+            scope = (
+                "(certis_contains(m.manufacturer, :manufacturer)"
+                " OR certis_contains(m.detail_manufacturer, :manufacturer))"
+            )
+        else:
+            scope = "1"
+        named = {"manufacturer": manufacturer, "since": since, **params}
+        return self._read(sql.format(scope=scope), named)  # type: ignore[arg-type]
+
+    def _report_dicts(self, cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+        names = [c[0] for c in cursor.description]
+        return [_decode_detail(dict(zip(names, row, strict=True))) for row in cursor]
+
+    # Live, and certified on or after :since when it is given.
+    _REPORT_LIVE = "m.removed_at IS NULL AND (:since IS NULL OR m.certification_date >= :since)"
+    _REPORT_PRODUCT_COLUMNS = (
+        "m.url, coalesce(m.detail_manufacturer, m.manufacturer) AS manufacturer,"
+        " coalesce(m.model, m.detail_model) AS model, m.device_type, m.vid, m.pid,"
+        " m.certification_date, m.transport_interface, m.specification_version,"
+        " m.firmware_version"
+    )
+
+    def report_counts(
+        self, windows: Mapping[str, str], *, manufacturer: str | None, since: str | None
+    ) -> dict[str, Any]:
+        """Headline figures in one scan: live products, vendors (distinct VIDs; the card's
+        manufacturer for products without details), withdrawn products (removed on or after
+        :since), the newest certification date, and the live products certified on or after
+        each of `windows` (name -> ISO date)."""
+        live = self._REPORT_LIVE
+        names = list(windows)
+        columns = [
+            f"sum({live})",
+            f"count(DISTINCT CASE WHEN {live} THEN coalesce(CAST(m.vid AS TEXT),"
+            " 'name:' || m.manufacturer) END)",
+            "sum(m.removed_at IS NOT NULL AND (:since IS NULL OR m.removed_at >= :since))",
+            f"max(CASE WHEN {live} THEN m.certification_date END)",
+            *(f"sum({live} AND m.certification_date >= :w{i})" for i in range(len(names))),
+        ]
+        row = self._report_read(
+            f"SELECT {', '.join(columns)} FROM matter_products AS m WHERE {{scope}}",
+            manufacturer,
+            since,
+            **{f"w{i}": windows[name] for i, name in enumerate(names)},
+        ).fetchone()
+        live_count, vendors, withdrawn, newest, *certified = row
+        return {
+            "live": int(live_count or 0),
+            "vendors": int(vendors or 0),
+            "withdrawn": int(withdrawn or 0),
+            "newest_certification": newest,
+            "certified": {name: int(v or 0) for name, v in zip(names, certified, strict=True)},
+        }
+
+    def report_by_month(
+        self, column: str, *, manufacturer: str | None, since: str | None
+    ) -> list[tuple[str, Any, int]]:
+        """(YYYY-MM of certification, value of `column`, live products), oldest month first,
+        for products with a certification date. `column`: device_type, transport_interface
+        (its stored JSON text) or specification_version."""
+        if column not in ("device_type", "transport_interface", "specification_version"):
+            raise ValueError(f"not a column the report groups by: {column!r}")
+        return self._report_read(
+            f"SELECT substr(m.certification_date, 1, 7), m.{column}, count(*)"
+            f" FROM matter_products AS m WHERE {self._REPORT_LIVE}"
+            " AND m.certification_date IS NOT NULL AND {scope} GROUP BY 1, 2 ORDER BY 1, 2",
+            manufacturer,
+            since,
+        ).fetchall()
+
+    def report_vendors(
+        self, *, manufacturer: str | None, since: str | None
+    ) -> list[tuple[int | None, str | None, int]]:
+        """(vid, manufacturer name, live products) for each VID and each name seen with it
+        (products without details: vid None and the card's name)."""
+        return self._report_read(
+            "SELECT m.vid, coalesce(m.detail_manufacturer, m.manufacturer), count(*)"
+            f" FROM matter_products AS m WHERE {self._REPORT_LIVE} AND {{scope}}"
+            " GROUP BY 1, 2 ORDER BY 1, 2",
+            manufacturer,
+            since,
+        ).fetchall()
+
+    def report_device_types(
+        self, recent_from: str, *, manufacturer: str | None, since: str | None
+    ) -> list[tuple[str | None, int, int]]:
+        """(device type, live products, of which certified on or after `recent_from`), the
+        most common first."""
+        return self._report_read(
+            "SELECT m.device_type, count(*), coalesce(sum(m.certification_date >= :recent), 0)"
+            f" FROM matter_products AS m WHERE {self._REPORT_LIVE} AND {{scope}}"
+            " GROUP BY 1 ORDER BY 2 DESC, 1",
+            manufacturer,
+            since,
+            recent=recent_from,
+        ).fetchall()
+
+    def report_newest(
+        self, limit: int, *, manufacturer: str | None, since: str | None
+    ) -> list[dict[str, Any]]:
+        """The newest certifications among live products (lists decoded): newest date first,
+        then newest listing position."""
+        return self._report_dicts(
+            self._report_read(
+                f"SELECT {self._REPORT_PRODUCT_COLUMNS} FROM matter_products AS m"
+                f" WHERE {self._REPORT_LIVE} AND m.certification_date IS NOT NULL AND {{scope}}"
+                " ORDER BY m.certification_date DESC, m.page_id DESC, m.index_in_page DESC,"
+                " m.url LIMIT :limit",
+                manufacturer,
+                since,
+                limit=limit,
+            )
+        )
+
+    def report_changes(
+        self,
+        fields: Collection[str],
+        limit: int,
+        *,
+        manufacturer: str | None,
+        since: str | None,
+    ) -> list[dict[str, Any]]:
+        """The latest product_changes rows of `fields`, changed on or after :since, newest
+        first, with the product's columns and its removed_at."""
+        return self._report_dicts(
+            self._report_read(
+                "SELECT c.changed_at, c.run_id, c.field, c.old_value, c.new_value,"
+                f" {self._REPORT_PRODUCT_COLUMNS}, m.removed_at"
+                " FROM product_changes AS c JOIN matter_products AS m ON m.url = c.url"
+                " WHERE c.field IN (SELECT value FROM json_each(:fields))"
+                " AND (:since IS NULL OR c.changed_at >= :since) AND {scope}"
+                " ORDER BY c.id DESC LIMIT :limit",
+                manufacturer,
+                since,
+                fields=json.dumps(sorted(fields)),
+                limit=limit,
+            )
+        )
+
+    def report_withdrawals(
+        self, limit: int, *, manufacturer: str | None, since: str | None
+    ) -> list[dict[str, Any]]:
+        """The latest removed products, removed on or after :since, newest removal first."""
+        return self._report_dicts(
+            self._report_read(
+                f"SELECT m.removed_at, m.first_seen_at, {self._REPORT_PRODUCT_COLUMNS}"
+                " FROM matter_products AS m WHERE m.removed_at IS NOT NULL"
+                " AND (:since IS NULL OR m.removed_at >= :since) AND {scope}"
+                " ORDER BY m.removed_at DESC, m.url LIMIT :limit",
+                manufacturer,
+                since,
+                limit=limit,
+            )
+        )
+
 
 def _split_script(script: str) -> list[str]:
     """Statements of a schema script (no semicolons inside statements in our DDL)."""
