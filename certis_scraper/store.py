@@ -711,8 +711,14 @@ class Store:
     # Every method takes the report's filters: `manufacturer`, a case-insensitive (Unicode)
     # substring of the card's or the detail page's manufacturer, and `since`, an ISO date that
     # each read compares with its own event date (certification, change, removal). Products are
-    # the live ones (`removed_at IS NULL`) unless a method says otherwise. The aggregation is
-    # done here, so that 58,000 products cost a few GROUP BYs.
+    # the live ones (`removed_at IS NULL`) unless a method says otherwise.
+    #
+    # The products of the manufacturer filter are first copied, with the few columns the report
+    # reads, into a TEMP table of this connection (the database file is not written): one scan
+    # of the matter_products join instead of one per chart. It is made again when the filter
+    # changes or the database did (PRAGMA data_version, this connection's total_changes).
+
+    _report_key: tuple[Any, ...] | None = None
 
     @staticmethod
     def text_contains(haystack: Any, needle: Any) -> int:
@@ -721,23 +727,50 @@ class Store:
             return 0
         return int(str(needle).casefold() in str(haystack).casefold())
 
-    def _report_read(
-        self, sql: str, manufacturer: str | None, since: str | None, **params: Any
-    ) -> sqlite3.Cursor:
-        """Run `sql` over `matter_products AS m`; it holds `{scope}` where the manufacturer
-        filter goes, and may use the named parameters :since and `params`."""
+    def _report_state(self, manufacturer: str | None) -> tuple[Any, ...]:
+        version = self._read("PRAGMA data_version").fetchone()[0]
+        return (manufacturer, version, self.db.conn.total_changes)
+
+    def _report_products(self, manufacturer: str | None) -> None:
+        """Fill temp.report_products with the products of the manufacturer filter."""
+        manufacturer = manufacturer or None
+        if self._report_key == self._report_state(manufacturer):
+            return
+        where, params = "1", {}
         if manufacturer:
             self.db.conn.create_function(
                 "certis_contains", 2, self.text_contains, deterministic=True
             )
-            scope = (
+            where = (
                 "(certis_contains(m.manufacturer, :manufacturer)"
                 " OR certis_contains(m.detail_manufacturer, :manufacturer))"
             )
-        else:
-            scope = "1"
-        named = {"manufacturer": manufacturer, "since": since, **params}
-        return self._read(sql.format(scope=scope), named)  # type: ignore[arg-type]
+            params = {"manufacturer": manufacturer}
+        self._read("DROP TABLE IF EXISTS temp.report_products")
+        self._read(
+            "CREATE TEMP TABLE report_products (url TEXT PRIMARY KEY, manufacturer TEXT,"
+            " model TEXT, vid INTEGER, pid INTEGER, device_type TEXT, certification_date TEXT,"
+            " transport_interface TEXT, specification_version TEXT, firmware_version TEXT,"
+            " removed_at TEXT, page_id INTEGER, index_in_page INTEGER)"
+        )
+        self._read(
+            "INSERT INTO temp.report_products SELECT m.url,"
+            " coalesce(m.detail_manufacturer, m.manufacturer), coalesce(m.model, m.detail_model),"
+            " m.vid, m.pid, m.device_type, m.certification_date, m.transport_interface,"
+            " m.specification_version, m.firmware_version, m.removed_at, m.page_id,"
+            f" m.index_in_page FROM matter_products AS m WHERE {where}",
+            params,  # type: ignore[arg-type]  # sqlite3 takes a mapping for named parameters
+        )
+        self._report_key = self._report_state(manufacturer)
+
+    def _report_read(
+        self, sql: str, manufacturer: str | None, since: str | None, **params: Any
+    ) -> sqlite3.Cursor:
+        """Run `sql`, which reads `temp.report_products AS m` and may use the named
+        parameters :since and `params`."""
+        self._report_products(manufacturer)
+        named = {"since": since, **params}
+        return self._read(sql, named)  # type: ignore[arg-type]
 
     def _report_dicts(self, cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
         names = [c[0] for c in cursor.description]
@@ -745,20 +778,18 @@ class Store:
 
     # Live, and certified on or after :since when it is given.
     _REPORT_LIVE = "m.removed_at IS NULL AND (:since IS NULL OR m.certification_date >= :since)"
-    _REPORT_PRODUCT_COLUMNS = (
-        "m.url, coalesce(m.detail_manufacturer, m.manufacturer) AS manufacturer,"
-        " coalesce(m.model, m.detail_model) AS model, m.device_type, m.vid, m.pid,"
-        " m.certification_date, m.transport_interface, m.specification_version,"
-        " m.firmware_version"
+    _REPORT_COLUMNS = (
+        "m.url, m.manufacturer, m.model, m.device_type, m.vid, m.pid, m.certification_date,"
+        " m.transport_interface, m.specification_version, m.firmware_version"
     )
 
     def report_counts(
         self, windows: Mapping[str, str], *, manufacturer: str | None, since: str | None
     ) -> dict[str, Any]:
-        """Headline figures in one scan: live products, vendors (distinct VIDs; the card's
-        manufacturer for products without details), withdrawn products (removed on or after
-        :since), the newest certification date, and the live products certified on or after
-        each of `windows` (name -> ISO date)."""
+        """Headline figures: live products, vendors (distinct VIDs; the manufacturer's name for
+        products without details), withdrawn products (removed on or after :since), the newest
+        certification date, and the live products certified on or after each of `windows`
+        (name -> ISO date)."""
         live = self._REPORT_LIVE
         names = list(windows)
         columns = [
@@ -770,7 +801,7 @@ class Store:
             *(f"sum({live} AND m.certification_date >= :w{i})" for i in range(len(names))),
         ]
         row = self._report_read(
-            f"SELECT {', '.join(columns)} FROM matter_products AS m WHERE {{scope}}",
+            f"SELECT {', '.join(columns)} FROM temp.report_products AS m",
             manufacturer,
             since,
             **{f"w{i}": windows[name] for i, name in enumerate(names)},
@@ -794,8 +825,8 @@ class Store:
             raise ValueError(f"not a column the report groups by: {column!r}")
         return self._report_read(
             f"SELECT substr(m.certification_date, 1, 7), m.{column}, count(*)"
-            f" FROM matter_products AS m WHERE {self._REPORT_LIVE}"
-            " AND m.certification_date IS NOT NULL AND {scope} GROUP BY 1, 2 ORDER BY 1, 2",
+            f" FROM temp.report_products AS m WHERE {self._REPORT_LIVE}"
+            " AND m.certification_date IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
             manufacturer,
             since,
         ).fetchall()
@@ -806,9 +837,8 @@ class Store:
         """(vid, manufacturer name, live products) for each VID and each name seen with it
         (products without details: vid None and the card's name)."""
         return self._report_read(
-            "SELECT m.vid, coalesce(m.detail_manufacturer, m.manufacturer), count(*)"
-            f" FROM matter_products AS m WHERE {self._REPORT_LIVE} AND {{scope}}"
-            " GROUP BY 1, 2 ORDER BY 1, 2",
+            "SELECT m.vid, m.manufacturer, count(*) FROM temp.report_products AS m"
+            f" WHERE {self._REPORT_LIVE} GROUP BY 1, 2 ORDER BY 1, 2",
             manufacturer,
             since,
         ).fetchall()
@@ -820,7 +850,7 @@ class Store:
         most common first."""
         return self._report_read(
             "SELECT m.device_type, count(*), coalesce(sum(m.certification_date >= :recent), 0)"
-            f" FROM matter_products AS m WHERE {self._REPORT_LIVE} AND {{scope}}"
+            f" FROM temp.report_products AS m WHERE {self._REPORT_LIVE}"
             " GROUP BY 1 ORDER BY 2 DESC, 1",
             manufacturer,
             since,
@@ -834,8 +864,8 @@ class Store:
         then newest listing position."""
         return self._report_dicts(
             self._report_read(
-                f"SELECT {self._REPORT_PRODUCT_COLUMNS} FROM matter_products AS m"
-                f" WHERE {self._REPORT_LIVE} AND m.certification_date IS NOT NULL AND {{scope}}"
+                f"SELECT {self._REPORT_COLUMNS} FROM temp.report_products AS m"
+                f" WHERE {self._REPORT_LIVE} AND m.certification_date IS NOT NULL"
                 " ORDER BY m.certification_date DESC, m.page_id DESC, m.index_in_page DESC,"
                 " m.url LIMIT :limit",
                 manufacturer,
@@ -857,10 +887,10 @@ class Store:
         return self._report_dicts(
             self._report_read(
                 "SELECT c.changed_at, c.run_id, c.field, c.old_value, c.new_value,"
-                f" {self._REPORT_PRODUCT_COLUMNS}, m.removed_at"
-                " FROM product_changes AS c JOIN matter_products AS m ON m.url = c.url"
+                f" {self._REPORT_COLUMNS}, m.removed_at"
+                " FROM product_changes AS c JOIN temp.report_products AS m ON m.url = c.url"
                 " WHERE c.field IN (SELECT value FROM json_each(:fields))"
-                " AND (:since IS NULL OR c.changed_at >= :since) AND {scope}"
+                " AND (:since IS NULL OR c.changed_at >= :since)"
                 " ORDER BY c.id DESC LIMIT :limit",
                 manufacturer,
                 since,
@@ -875,9 +905,8 @@ class Store:
         """The latest removed products, removed on or after :since, newest removal first."""
         return self._report_dicts(
             self._report_read(
-                f"SELECT m.removed_at, m.first_seen_at, {self._REPORT_PRODUCT_COLUMNS}"
-                " FROM matter_products AS m WHERE m.removed_at IS NOT NULL"
-                " AND (:since IS NULL OR m.removed_at >= :since) AND {scope}"
+                f"SELECT m.removed_at, {self._REPORT_COLUMNS} FROM temp.report_products AS m"
+                " WHERE m.removed_at IS NOT NULL AND (:since IS NULL OR m.removed_at >= :since)"
                 " ORDER BY m.removed_at DESC, m.url LIMIT :limit",
                 manufacturer,
                 since,

@@ -17,7 +17,6 @@ from scrapy.exceptions import UsageError
 
 from certis_scraper.command_base import ReportCommand
 from certis_scraper.export import parse_since
-from certis_scraper.report import ReportError, ReportFilters, write_report
 from certis_scraper.store import StoreError
 
 SUFFIXES = (".html", ".htm")
@@ -68,6 +67,10 @@ class Command(ReportCommand):
         if opts.manufacturer is not None and not manufacturer:
             self.fail("--manufacturer: give some text to look for", 2)
             return
+        # Imported here: Scrapy imports every command module on every `scrapy ...` call, and
+        # matplotlib takes most of a second to import.
+        from certis_scraper.report import ReportError, ReportFilters, write_report
+
         store = self.open_store()
         if store is None:
             return
