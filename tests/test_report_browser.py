@@ -147,12 +147,14 @@ def check_page(browser: Chromium, server: LocalServer, name: str) -> tuple[list[
     return problems, shot
 
 
-def test_report_renders_every_chart_and_fetches_nothing(chromium: Chromium, tmp_path: Path) -> None:
-    db = tmp_path / "certis.db"
-    fill(db, 5800)
+def test_report_renders_every_chart_and_fetches_nothing(
+    chromium: Chromium, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the page names the database as given: certis.db
+    fill(Path("certis.db"), 5800)
     site = tmp_path / "site"
     site.mkdir()
-    with Store.open(db, readonly=True) as store:
+    with Store.open("certis.db", readonly=True) as store:
         result = write_report(store, site / "report.html", today=date(2025, 6, 30))
     assert result.charts >= 4
     server = LocalServer(site)
