@@ -121,7 +121,7 @@ def _longest(texts: Sequence[str]) -> int:
 
 
 _ID = re.compile(r'\bid="([^"]+)"')
-_ROOT_SIZE = re.compile(r"<svg\b[^>]*>")
+_ROOT_TAG = re.compile(r"<svg\b[^>]*>")
 
 
 def to_inline_svg(fig: Figure, key: str, title: str, marks: _Marks) -> str:
@@ -141,7 +141,7 @@ def to_inline_svg(fig: Figure, key: str, title: str, marks: _Marks) -> str:
         f' aria-labelledby="{key}-title" class="chart-svg">'
         f'<title id="{key}-title">{escape(title)}</title>'
     )
-    svg = _ROOT_SIZE.sub(root, svg, count=1)
+    svg = _ROOT_TAG.sub(root, svg, count=1)
     for gid, tooltip in marks.tooltips.items():
         svg = svg.replace(
             f'<g id="{key}-{gid}">',
