@@ -6,7 +6,8 @@
 
 Benchmarks: crawl (project vs bare Scrapy vs the simulator's serving rate), profile (cProfile of
 the project's crawl), incremental (requests after 0/1/12/100 new products), scale (the crawl at
-10x the size), analyzer, store. See benchmarks/README.md.
+10x the size), analyzer, store, report (`scrapy report` at 58,000 products). See
+benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bench_analyzer, bench_crawl, bench_incremental, bench_store
+from benchmarks import bench_analyzer, bench_crawl, bench_incremental, bench_report, bench_store
 from benchmarks._common import BENCH_DIR, Simulator, machine
 from benchmarks.report import render
 
-ALL = ("crawl", "profile", "incremental", "scale", "analyzer", "store")
+ALL = ("crawl", "profile", "incremental", "scale", "analyzer", "store", "report")
 QUICK_SKIPS = ("profile",)
 
 
@@ -38,7 +39,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--quick",
         action="store_true",
         help="smaller pass: scale at 11,600 without the bare spider, analyzer at "
-        "100k only, store at 5,000 products, no profile",
+        "100k only, store at 5,000 products, report at 5,800, no profile",
     )
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(ALL)}")
     parser.add_argument("--skip", default="", help="comma-separated benchmarks to leave out")
@@ -67,6 +68,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=None,
         help="products for the store benchmark (default 20000; 5000 with --quick)",
+    )
+    parser.add_argument(
+        "--report-products",
+        type=int,
+        default=None,
+        help="stored products for the report benchmark (default 58000; 5800 with --quick)",
     )
     parser.add_argument("--adds", default="0,1,12,100", help="new products per incremental run")
     parser.add_argument(
@@ -104,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         if s
     )
     store_products = args.store_products or (5_000 if args.quick else 20_000)
+    report_products = args.report_products or (5_800 if args.quick else 58_000)
     adds = tuple(int(a) for a in args.adds.split(",") if a.strip())
     results: dict[str, Any] = {
         "machine": machine(),
@@ -114,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             "scale_products": scale_products,
             "analyzer_sizes": list(analyzer_sizes),
             "store_products": store_products,
+            "report_products": report_products,
             "adds": list(adds),
         },
     }
@@ -152,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         if "store" in names:
             log(f"store: {store_products} products")
             results["store"] = bench_store.run(store_products)
+        if "report" in names:
+            log(f"report: {report_products} stored products")
+            results["report"] = bench_report.run(report_products)
     results["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     results["machine"]["benchmark_wall_s"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)

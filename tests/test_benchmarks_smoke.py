@@ -12,7 +12,8 @@ def test_benchmarks_run_at_toy_size(tmp_path: Path) -> None:
     code = main(
         [
             "--products", "60", "--skip", "profile,scale", "--adds", "0,1",
-            "--analyzer-sizes", "1000", "--store-products", "100", "--out", str(tmp_path),
+            "--analyzer-sizes", "1000", "--store-products", "100", "--report-products", "100",
+            "--out", str(tmp_path),
         ]
     )
     assert code == 0
@@ -26,4 +27,6 @@ def test_benchmarks_run_at_toy_size(tmp_path: Path) -> None:
     assert [r["at_minimum"] for r in results["incremental"]] == [True, True]
     assert results["analyzer"][0]["statements"] > 0
     assert len(results["store"]["batches"]) == 4
+    report = results["report"]
+    assert report["products"] == 100 and report["size_bytes"] > 0 and report["parts"]["marks"] > 0
     assert "## Goals" in (tmp_path / "results.md").read_text()

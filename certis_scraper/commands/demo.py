@@ -103,3 +103,12 @@ class Command(ScrapyCommand):
         if reason in FAILED_REASONS:
             print(f"error: the demo run failed ({reason})", file=sys.stderr)
             self.exitcode = 1
+        # And a report of what was crawled, next to the database (demo.db -> demo-report.html).
+        from pathlib import Path
+
+        from certis_scraper.report import write_report
+
+        report = Path(opts.db).with_name(f"{Path(opts.db).stem}-report.html")
+        with Store.open(opts.db, readonly=True) as store:
+            write_report(store, report)
+        print(f"Report: {report} (open it in a browser).")

@@ -16,6 +16,9 @@ def test_demo_crawls_the_simulator_into_a_database(tmp_path: Path) -> None:
     assert "Run ended (finished)" in result.stdout
     assert f"{db}: 150 products (0 removed), 150 with details." in result.stdout
     assert rows(db, "SELECT count(*) AS n FROM products")[0]["n"] == 150
+    report = tmp_path / "demo-report.html"
+    assert f"Report: {report} (open it in a browser)." in result.stdout
+    assert report.read_text(encoding="utf-8").count('<figure class="chart"') == 5
     assert "Traceback" not in result.stderr
     # Run it again: the database is complete, nothing but the status check is fetched.
     again = scrapy("demo", "--products", "150", "--db", str(db), "--port", port)

@@ -1,0 +1,128 @@
+"""Report benchmark: `scrapy report` on a database of N stored products (58,000 by default).
+
+    .venv/bin/python -m benchmarks.bench_report [--products 58000] [--repeats 3]
+
+The database is the simulator's ground truth (every product with its details) loaded through
+the store as a crawl would, then a second run that updates the firmware of one product in 50
+and withdraws one in 200, so every section of the report has rows. Measured:
+
+- `scrapy report FILE.html` as a user runs it (a subprocess: Python, Scrapy and matplotlib
+  start-up included), wall time, best of `repeats`, and the file's size;
+- in-process, the parts: reading the store (`collect`), drawing the charts, the HTML.
+
+Goals (issue 14, checked in report.py): under 5 s and under 5 MB at 58,000 products.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.bench_store import items
+from certis_scraper.positions import SiteStatus
+from certis_scraper.report import ReportFilters, collect
+from certis_scraper.report.charts import all_charts
+from certis_scraper.report.page import render_page
+from certis_scraper.simsite.data import bump_firmware
+from certis_scraper.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRMWARE_EVERY = 50
+WITHDRAW_EVERY = 200
+
+
+def fill(path: Path, products: int, seed: int = 1) -> dict[str, int]:
+    """A database at `path` as two crawls of a simulated site of `products` leave it: every
+    product with details, then firmware updates and withdrawals. Returns what was written."""
+    cards, details = items(products, seed)
+    with Store.open(path) as store:
+        run = store.start_run("missing", {})
+        for i in range(0, len(cards), 1000):
+            store.upsert_products(cards[i : i + 1000], run)
+            store.upsert_details(details[i : i + 1000], run, refresh_vendors=False)
+        store.refresh_vendors()
+        store.finish_run(run, "finished", SiteStatus.from_total(products), {})
+        run = store.start_run("full", {})
+        updates = [
+            {"url": d["url"], "firmware_version": bump_firmware(d.get("firmware_version"))}
+            for d in details[::FIRMWARE_EVERY]
+        ]
+        store.upsert_details(updates, run)
+        gone = {c["url"] for c in cards[WITHDRAW_EVERY // 2 :: WITHDRAW_EVERY]}
+        removed = store.mark_removed([c["url"] for c in cards if c["url"] not in gone], run)
+        stats = {"item_scraped_count": len(updates), "finish_reason": "finished"}
+        store.finish_run(run, "finished", SiteStatus.from_total(products - len(gone)), stats)
+    return {"products": products, "firmware_updates": len(updates), "withdrawn": len(removed)}
+
+
+def command_run(db: Path, out: Path) -> float:
+    """`scrapy report` in a subprocess; its wall time."""
+    env = {**os.environ, "CERTIS_DB": str(db)}
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "scrapy", "report", str(out)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def parts(db: Path) -> dict[str, float]:
+    """In-process time of each stage (modules already imported)."""
+    with Store.open(db, readonly=True) as store:
+        t0 = time.perf_counter()
+        data = collect(store, ReportFilters())
+        t1 = time.perf_counter()
+        charts = all_charts(data)
+        t2 = time.perf_counter()
+        render_page(data, charts)
+        t3 = time.perf_counter()
+    return {
+        "read_s": round(t1 - t0, 3),
+        "charts_s": round(t2 - t1, 3),
+        "html_s": round(t3 - t2, 3),
+        "marks": sum(c.marks for c in charts),
+    }
+
+
+def run(products: int = 58_000, repeats: int = 3) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="certis-bench-") as tmp:
+        db = Path(tmp) / "report.db"
+        out = Path(tmp) / "report.html"
+        t0 = time.perf_counter()
+        written = fill(db, products)
+        fill_s = time.perf_counter() - t0
+        times = [command_run(db, out) for _ in range(max(1, repeats))]
+        size = out.stat().st_size
+        return {
+            **written,
+            "fill_s": round(fill_s, 1),
+            "command_s": round(min(times), 2),
+            "command_runs_s": [round(t, 2) for t in times],
+            "size_bytes": size,
+            "size_mb": round(size / 1_000_000, 3),
+            "parts": parts(db),
+        }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--products", type=int, default=58_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.products, args.repeats), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""`scrapy report FILE.html`: one self-contained HTML page about the stored products.
+
+    scrapy report matter.html
+    scrapy report q3.html --since 2025-07-01        # certified, changed, withdrawn since
+    scrapy report signify.html --manufacturer signify
+
+Headline figures, charts (inline SVG), the newest certifications, changes and withdrawals; see
+certis_scraper/report/. The database (CERTIS_DB) is opened read-only and never created.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from scrapy.exceptions import UsageError
+
+from certis_scraper.command_base import ReportCommand
+from certis_scraper.export import parse_since
+from certis_scraper.store import StoreError
+
+SUFFIXES = (".html", ".htm")
+
+
+class Command(ReportCommand):
+    def syntax(self) -> str:
+        return "FILE.html [--since YYYY-MM-DD] [--manufacturer TEXT]"
+
+    def short_desc(self) -> str:
+        return "Write a one-page HTML report with charts of the stored products"
+
+    def long_desc(self) -> str:
+        return (
+            "Write one self-contained HTML page (inline CSS and SVG charts, no script, nothing "
+            "fetched when opened) with headline figures, certifications per month, top "
+            "vendors, device types, the transport and specification mix over time, and the "
+            "newest certifications, changes and withdrawals. The database is only read."
+        )
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        group = parser.add_argument_group("report options")
+        group.add_argument(
+            "--since",
+            metavar="YYYY-MM-DD",
+            help="only products certified (changes made, products withdrawn) on or after it",
+        )
+        group.add_argument(
+            "--manufacturer", metavar="TEXT", help="only manufacturers containing TEXT"
+        )
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give one output file: scrapy report report.html")
+        target = Path(args[0])
+        if target.suffix.lower() not in SUFFIXES:
+            self.fail(
+                f"the report is an HTML page: give a file name ending in .html, not {target}", 2
+            )
+            return
+        try:
+            since = parse_since(opts.since) if opts.since is not None else None
+        except ValueError as exc:
+            self.fail(str(exc), 2)
+            return
+        manufacturer = opts.manufacturer.strip() if opts.manufacturer else None
+        if opts.manufacturer is not None and not manufacturer:
+            self.fail("--manufacturer: give some text to look for", 2)
+            return
+        # Imported here: Scrapy imports every command module on every `scrapy ...` call, and
+        # matplotlib takes most of a second to import.
+        from certis_scraper.report import ReportError, ReportFilters, write_report
+
+        store = self.open_store()
+        if store is None:
+            return
+        try:
+            result = write_report(store, target, ReportFilters(since, manufacturer))
+        except (ReportError, StoreError) as exc:
+            self.fail(str(exc))
+            return
+        finally:
+            store.close()
+        print(
+            f"wrote {target}: {result.products:,} live products, {result.charts} charts,"
+            f" {result.size / 1024:,.0f} kB"
+        )

@@ -1,0 +1,92 @@
+"""`scrapy report`: one self-contained HTML page about the stored Matter products.
+
+    data.py    the figures, read from the store and shaped (no drawing)
+    charts.py  matplotlib charts as inline SVG
+    page.py    the HTML page (inline CSS, no script)
+
+`write_report(store, path, filters)` reads the store (never writes it) and writes the page under
+a temporary name next to `path`, renamed into place when complete.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from certis_scraper.report.charts import Chart, all_charts
+from certis_scraper.report.data import ReportData, ReportFilters, collect, hex_id
+from certis_scraper.report.page import render_page
+from certis_scraper.store import Store
+
+__all__ = [
+    "Chart",
+    "ReportData",
+    "ReportError",
+    "ReportFilters",
+    "ReportResult",
+    "build_report",
+    "collect",
+    "hex_id",
+    "write_report",
+]
+
+
+class ReportError(Exception):
+    """The report cannot be written; the message is one line meant for users."""
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    path: Path
+    size: int  # bytes written
+    charts: int
+    marks: int
+    products: int  # live products in the selection
+
+
+def build_report(
+    store: Store,
+    filters: ReportFilters | None = None,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
+) -> tuple[str, ReportData, list[Chart]]:
+    """The page's HTML, and the data and charts it shows."""
+    data = collect(store, filters, today=today, now=now)
+    charts = all_charts(data)
+    return render_page(data, charts), data, charts
+
+
+def write_report(
+    store: Store,
+    path: str | Path,
+    filters: ReportFilters | None = None,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
+) -> ReportResult:
+    """Write the report to `path` atomically. Raises ReportError, StoreError."""
+    path = Path(path)
+    if path.is_dir():
+        raise ReportError(f"cannot write {path}: it is a directory")
+    if not path.parent.is_dir():
+        raise ReportError(f"cannot write {path}: directory {path.parent} does not exist")
+    html, data, charts = build_report(store, filters, today=today, now=now)
+    payload = html.encode("utf-8")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with open(partial, "wb") as out:
+            out.write(payload)
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return ReportResult(
+        path=path,
+        size=len(payload),
+        charts=len(charts),
+        marks=sum(c.marks for c in charts),
+        products=int(data.counts["live"]),
+    )
