@@ -962,8 +962,8 @@ class Store:
                 "certis_contains", 2, _contains, deterministic=True
             )
             where = (
-                "(certis_contains(m.manufacturer, :manufacturer)"
-                " OR certis_contains(m.detail_manufacturer, :manufacturer))"
+                "(certis_contains(p.manufacturer, :manufacturer)"
+                " OR certis_contains(d.manufacturer, :manufacturer))"
             )
             params = {"manufacturer": manufacturer}
         self._read("DROP TABLE IF EXISTS temp.report_products")
@@ -973,12 +973,14 @@ class Store:
             " transport_interface TEXT, specification_version TEXT, firmware_version TEXT,"
             " removed_at TEXT, page_id INTEGER, index_in_page INTEGER)"
         )
+        # The tables, not the matter_products view: the report needs the integer ids.
         self._read(
-            "INSERT INTO temp.report_products SELECT m.url,"
-            " coalesce(m.detail_manufacturer, m.manufacturer), coalesce(m.model, m.detail_model),"
-            " m.vid, m.pid, m.device_type, m.certification_date, m.transport_interface,"
-            " m.specification_version, m.firmware_version, m.removed_at, m.page_id,"
-            f" m.index_in_page FROM matter_products AS m WHERE {where}",
+            "INSERT INTO temp.report_products SELECT p.url,"
+            " coalesce(d.manufacturer, p.manufacturer), coalesce(p.model, d.model),"
+            " d.vid, d.pid, d.device_type, d.certification_date, d.transport_interface,"
+            " d.specification_version, d.firmware_version, p.removed_at, p.page_id,"
+            " p.index_in_page FROM products AS p LEFT JOIN product_details AS d"
+            f" ON d.url = p.url WHERE {where}",
             params,  # type: ignore[arg-type]  # sqlite3 takes a mapping for named parameters
         )
         self._report_key = self._report_state(manufacturer)
