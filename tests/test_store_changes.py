@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from certis_scraper import store as store_module
 from certis_scraper.store import SCHEMA_VERSION, Store
+from certis_scraper.store import writes as store_module  # where the writes read the clock
 
 
 def url(n: int) -> str:

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from crawl_helpers import scrapy
 
-from certis_scraper import store as store_module
 from certis_scraper.atom import entries, feed_id, write_atom
 from certis_scraper.atomic import WriteError, atomic_write
 from certis_scraper.changes import (
@@ -29,6 +28,7 @@ from certis_scraper.changes import (
 )
 from certis_scraper.hexids import hex_id
 from certis_scraper.store import Store
+from certis_scraper.store import writes as store_module  # where the writes read the clock
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 LISTING = "https://csa-iot.org/csa-iot_products/?p_type%5B%5D=14"
