@@ -44,16 +44,20 @@ class ProductRecords:
         super().__init__(file, **kwargs)  # type: ignore[call-arg]
         # url -> (card, detail): products with one part in so far.
         self.pending: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {}
+        self.exported: set[str] = set()  # one record per product, even if a page came twice
 
     def export_item(self, item: Any) -> Any:
         values = ItemAdapter(item).asdict()
         url = values["url"]
+        if url in self.exported:
+            return None
         card, detail = self.pending.pop(url, (None, None))
         if isinstance(item, ProductItem):
             card = {**(card or {}), **{k: v for k, v in values.items() if v is not None}}
         else:
             detail = {**(detail or {}), **{k: v for k, v in values.items() if v is not None}}
         if card is not None and detail is not None:
+            self.exported.add(url)
             return super().export_item(product_record(card, detail))  # type: ignore[misc]
         self.pending[url] = (card, detail)
         return None

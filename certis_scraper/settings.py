@@ -84,7 +84,6 @@ DOWNLOADER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {
     "certis_scraper.pipelines.validate.ValidationPipeline": 100,
-    "certis_scraper.pipelines.repeats.DropRepeatsPipeline": 200,
     "certis_scraper.pipelines.store.StorePipeline": 300,
 }
 EXTENSIONS = {

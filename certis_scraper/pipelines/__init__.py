@@ -1,1 +1,1 @@
-"""Item pipelines: validate (100) -> drop repeats (200) -> merge by URL and store (300)."""
+"""Item pipelines: validate (100) -> merge by URL and store (300), one per module."""

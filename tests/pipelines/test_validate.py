@@ -1,4 +1,4 @@
-"""The validation and repeat-dropping pipelines, called directly with hand-built items."""
+"""The validation pipeline, called directly with hand-built items."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from crawl_helpers import project_crawler
 from scrapy.exceptions import DropItem
 
 from certis_scraper.items import ProductDetailItem, ProductItem
-from certis_scraper.pipelines.repeats import DropRepeatsPipeline
 from certis_scraper.pipelines.validate import ValidationPipeline
 
 
-def test_validation_and_repeats_pipelines() -> None:
+def test_validation_pipeline() -> None:
     crawler = project_crawler()
-    validate, repeats = ValidationPipeline(crawler), DropRepeatsPipeline(crawler)
+    validate = ValidationPipeline(crawler)
     url = "https://csa-iot.org/csa_product/wi-fi-plug-27/"
     bad = ProductItem.model_construct(url="https://evil.example/x", page_id=-1)
     with pytest.raises(DropItem, match=r"invalid product https://evil\.example/x: url"):
@@ -29,11 +28,10 @@ def test_validation_and_repeats_pipelines() -> None:
             index_in_page=4,
         )
     )
-    assert repeats.process_item(card) is card
-    with pytest.raises(DropItem, match="unchanged"):
-        repeats.process_item(card.model_copy())
-    assert crawler.stats.get_value("certis/duplicates/product") == 1  # type: ignore[union-attr]
-    moved = card.model_copy(update={"page_id": 4})  # the same card at another place goes on
-    assert repeats.process_item(moved) is moved
-    detail = ProductDetailItem.model_validate({"url": url, "model": "Wi-Fi plug"})
-    assert repeats.process_item(detail) is detail  # another kind, same URL: not a repeat
+    assert (card.model, card.page_id) == ("Wi-Fi plug", 3)
+    detail = validate.process_item(
+        ProductDetailItem.model_construct(url=url, model="Wi-Fi plug", vid=0x1234)
+    )
+    assert isinstance(detail, ProductDetailItem) and detail.vid == 0x1234
+    with pytest.raises(DropItem, match="unexpected item type dict"):
+        validate.process_item({"url": url})
