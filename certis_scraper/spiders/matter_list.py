@@ -14,8 +14,8 @@ from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
-from scrapy.http import Response, TextResponse
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -26,6 +26,7 @@ from certis_scraper.errors import describe_error
 from certis_scraper.extensions.run_store import RunStore
 from certis_scraper.items import ProductDetailItem, ProductItem
 from certis_scraper.listing.collector import ListingCollector, Short
+from certis_scraper.listing.fetcher import ListingFetcher
 from certis_scraper.listing.recheck import find_moved
 from certis_scraper.pages import (
     Card,
@@ -41,12 +42,6 @@ from certis_scraper.run import GONE_STATUSES, CrawlRun
 from certis_scraper.site import page_url
 from certis_scraper.site_status import (
     StatusProblem,
-    Verdict,
-    cards_shown,
-    derive_status,
-    status_urls,
-    total_pages,
-    verify,
 )
 
 logger = logging.getLogger(__name__)
@@ -61,6 +56,7 @@ class MatterListSpider(Spider):
     name = "matter_list"
     args_model = MatterListArgs  # RunStore records runs of spiders that declare their arguments
     conf: CrawlSettings
+    fetcher: ListingFetcher  # status pages and re-checks, read outside the callbacks
     # Set by start(): the run's handle (from RunStore) and its listing collector. Plain
     # attributes, not properties: Scrapy's feed exporter reads every attribute of the spider.
     run: CrawlRun
@@ -77,6 +73,7 @@ class MatterListSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MatterListSpider:
         spider: MatterListSpider = super().from_crawler(crawler, *args, **kwargs)
         spider.conf = crawl_settings(crawler)
+        spider.fetcher = ListingFetcher(spider, spider.conf)
         crawler.signals.connect(spider.on_idle, signals.spider_idle)
         return spider
 
@@ -97,7 +94,7 @@ class MatterListSpider(Spider):
         self.run = run
         self.emit(certis_signals.stage_started, stage="status", planned=2)
         try:
-            status, status_pages = await self.check_status(run)
+            status, status_pages = await self.fetcher.check_status(run.store)
         except StatusProblem as exc:
             self.fail(exc.reason, f"Status check failed: {exc}")
             return
@@ -125,89 +122,6 @@ class MatterListSpider(Spider):
         for page in plan:
             if page not in collector.done and page not in collector.partial:
                 yield self.listing_request(page)
-
-    async def check_status(self, run: CrawlRun) -> tuple[SiteStatus, dict[int, ListingPage]]:
-        """T and L from pages 1 and T, with L confirmed (a page T served short once must not
-        shift every position); returns the status and the status pages, to be kept."""
-        first = await self.fetch_listing(1)
-        pages = total_pages(first)
-        if pages == 0:
-            stored = run.store.counts()["live"]
-            if stored:
-                # A listing gone blank is far likelier a broken page than a site emptied.
-                raise StatusProblem(
-                    "site_not_listing",
-                    f"the listing shows no products, but {stored} are stored: not trusting it",
-                )
-            return SiteStatus(0, 0), {}
-        last = await self.fetch_listing(pages) if pages > 1 else None
-        status = derive_status(first, last)
-        cards = status_urls(first, last)
-        verdict = verify(status, cards, run.store.ranks_of([url for _, _, url in cards]))
-        if verdict is not Verdict.CONFIRMED:
-            # Nothing stored to confirm L (a first crawl) or stored positions disagree: page T
-            # once more, and the copy showing more cards wins (a short page only loses cards).
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value(f"certis/status/last_page_{verdict.value}")
-            again = await self.fetch_listing(pages)
-            if cards_shown(again) > cards_shown(last or first):
-                logger.warning(
-                    "Page %d came back short at the status check: %d cards, then %d",
-                    pages,
-                    cards_shown(last or first),
-                    cards_shown(again),
-                )
-                if pages == 1:
-                    first = again
-                else:
-                    last = again
-                status = derive_status(first, last)
-        return status, {1: first} if last is None else {1: first, pages: last}
-
-    async def fetch_listing(self, page: int) -> ListingPage:
-        """One listing page through the downloader (Scrapy's retries, robots.txt and waits
-        apply); a truncated copy is asked again under the bad-page retry policy."""
-        request: Request | None = self.listing_request(page)
-        assert self.crawler.engine is not None
-        while request is not None:
-            url = request.url
-            try:
-                response = await self.crawler.engine.download_async(request)
-            except IgnoreRequest:
-                raise StatusProblem(
-                    "site_blocked", f"cannot crawl {url}: forbidden by the site's robots.txt"
-                ) from None
-            except Exception as exc:
-                raise StatusProblem(
-                    "site_unreachable", f"site unreachable: {url}: {describe_error(exc)}"
-                ) from None
-            if response.status in (401, 403):
-                raise StatusProblem(
-                    "site_blocked", f"site refused the crawl (HTTP {response.status}) at {url}"
-                )
-            if response.status != 200:
-                raise StatusProblem(
-                    "site_unreachable", f"site unreachable: HTTP {response.status} at {url}"
-                )
-            listing = (
-                parse_listing(response.text, response.url)
-                if isinstance(response, TextResponse)
-                else None
-            )
-            if listing is None or not listing.is_listing:
-                raise StatusProblem(
-                    "site_not_listing", f"{url} does not look like the certified-products listing"
-                )
-            if listing.complete:
-                return listing
-            request = retry_bad_page(request, "truncated page", self, self.conf)
-        raise StatusProblem("site_unreachable", f"listing page {page} keeps coming back truncated")
-
-    async def fetch_listing_quietly(self, page: int) -> ListingPage | None:
-        try:
-            return await self.fetch_listing(page)
-        except StatusProblem:
-            return None
 
     def plan_pages(self, run: CrawlRun, status: SiteStatus) -> list[int]:
         """Stage 2: the site pages this run fetches, in priority order."""
@@ -507,7 +421,7 @@ class MatterListSpider(Spider):
     async def parse_recheck(self, response: Response) -> AsyncIterator[Any]:
         """After the listing stage: did products appear meanwhile? Fix what they moved."""
         page1 = parse_listing(response.text, response.url)
-        moved = await find_moved(self.listing, page1, self.fetch_listing_quietly)
+        moved = await find_moved(self.listing, page1, self.fetcher.fetch_quietly)
         if moved is None:
             return
         assert self.crawler.stats is not None
