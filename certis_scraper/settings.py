@@ -28,7 +28,9 @@ CERTIS_DETAILS = os.environ.get("CERTIS_DETAILS", "1").lower() not in ("0", "fal
 CERTIS_REFRESH = os.environ.get("CERTIS_REFRESH", "0")
 # JSON-lines progress events (stage_started, page_completed, ..., finished); empty = none.
 CERTIS_PROGRESS_FILE = os.environ.get("CERTIS_PROGRESS_FILE", "")
-# Seconds between progress log lines.
+# Seconds between progress log lines and `progress` events. On a terminal the progress bar
+# (redrawn 4 times a second) replaces the log line; under scrapyd, or with stderr not a terminal
+# or the log in a file (LOG_FILE), the log line is written.
 CERTIS_PROGRESS_INTERVAL = 10.0
 # A bad page (short of cards, truncated, no details) is requested again up to this many times.
 CERTIS_INCOMPLETE_RETRIES = 3
@@ -91,6 +93,9 @@ EXTENSIONS = {
     "certis_scraper.extensions.run_store.RunStore": 100,
     "certis_scraper.extensions.progress.CrawlProgress": 500,
 }
+# Scrapy's LogStats ("Crawled N pages (at N pages/min)") is off: CrawlProgress reports the same
+# pace with what is planned and the ETA, and two periodic reports only repeat each other.
+LOGSTATS_INTERVAL = 0
 
 # Feeds (`-O products.json`): UTF-8, one record per product (its card and its detail page paired
 # by URL, feeds.py), the same columns in every record. CSV feeds also show ids in hex, neutralise

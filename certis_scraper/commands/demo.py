@@ -1,7 +1,9 @@
 """`scrapy demo`: the whole job offline, against the simulator, in one command.
 
 Starts the simulator in this process on 127.0.0.1, runs `matter_list` against it into
-`demo.db` with politeness off (it is our own server), and prints a short summary.
+`demo.db` with politeness off (it is our own server), and prints a short summary. Quiet by
+default: the progress bar (on a terminal), then the summary; the full log goes to a file named
+at the start (`demo.log` beside the database). `--verbose` shows the log instead.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from scrapy.commands import ScrapyCommand
@@ -55,6 +58,11 @@ class Command(ScrapyCommand):
             "--port", type=int, default=8070, help="simulator port on 127.0.0.1 (default: 8070)"
         )
         parser.add_argument("--no-details", action="store_true", help="skip detail pages")
+        parser.add_argument(
+            "--verbose",
+            action="store_true",
+            help="show the full log on stderr (default: write it to a file beside the database)",
+        )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
@@ -72,12 +80,20 @@ class Command(ScrapyCommand):
             "CERTIS_DB": opts.db,
             "CERTIS_DETAILS": not opts.no_details,
         }
+        # Quiet: the log to a file (this run's only), unless --verbose or Scrapy's own
+        # --logfile / --nolog say where it goes.
+        self.log_file = None
+        if not (opts.verbose or opts.logfile or opts.nolog):
+            self.log_file = str(Path(opts.db).with_suffix(".log"))
+            overrides.update({"LOG_FILE": self.log_file, "LOG_FILE_APPEND": False})
         for name, value in overrides.items():
             self.settings.set(name, value, priority="cmdline")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.crawler_process is not None
         print(f"Simulated site: {opts.products} products at {self.server.listing_url}")
+        if self.log_file:
+            print(f"Full log: {self.log_file} (--verbose to show it here)", flush=True)
         started = time.monotonic()
         crawler = self.crawler_process.create_crawler("matter_list")
         self.crawler_process.crawl(crawler)
@@ -101,7 +117,8 @@ class Command(ScrapyCommand):
             f"{counts['with_details']} with details."
         )
         if reason in FAILED_REASONS:
-            print(f"error: the demo run failed ({reason})", file=sys.stderr)
+            where = f"; see {self.log_file}" if self.log_file else ""
+            print(f"error: the demo run failed ({reason}){where}", file=sys.stderr)
             self.exitcode = 1
         # And a report of what was crawled, next to the database (demo.db -> demo-report.html).
         from pathlib import Path

@@ -1,8 +1,13 @@
 """CrawlProgress: the original design's progress updates, as a Scrapy extension.
 
-Turns the spider's signals (signals.py) into stats keys, a log line every few seconds
-(done/planned, rate, ETA), a progress bar when stderr is a terminal (never under scrapyd), and,
-when CERTIS_PROGRESS_FILE is set, JSON-lines events.
+Turns the spider's signals (signals.py) into stats keys, a progress bar when stderr is a terminal
+(never under scrapyd), a log line every CERTIS_PROGRESS_INTERVAL seconds when no bar is drawn on
+the terminal the log goes to, and, when CERTIS_PROGRESS_FILE is set, JSON-lines events.
+
+The figures (pages and detail pages planned and done, pace, ETA) are computed in one place,
+`figures()`, and the bar, the log line and the events show them alike. The detail pages planned
+are the run's plan (workplan.py: what the site has beyond the store, refined as listing pages
+arrive), not the detail requests made so far.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import json
 import logging
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -19,6 +25,11 @@ from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call
 
 from certis_scraper import signals as certis_signals
+from certis_scraper.config import crawl_settings
+from certis_scraper.extensions.run_store import RunStore
+from certis_scraper.store import StoreError
+from certis_scraper.terminal_bar import TerminalBar
+from certis_scraper.workplan import DetailPlan, RateMeter
 
 logger = logging.getLogger(__name__)
 
@@ -30,32 +41,83 @@ PROGRESS_KEYS = (
     "pages_failed",
     "pages_retried",
     "products",
-    "details_planned",
+    "details_planned",  # the plan (expected detail pages), refined as listing pages arrive
+    "details_requested",  # detail requests made so far
     "details_done",
     "details_failed",
 )
+# Seconds between redraws of the bar (the log line and events keep CERTIS_PROGRESS_INTERVAL).
+BAR_REFRESH = 0.25
+
+
+@dataclass(frozen=True)
+class Figures:
+    counts: dict[str, int]
+    done: int  # listing and detail pages done
+    planned: int  # listing and detail pages planned
+    rate: float  # pages per second (0 before it is measured)
+    elapsed: float
+    eta: float | None  # seconds; None while unknown
+
+    def line(self) -> str:
+        c = self.counts
+        return (
+            f"listing {c['pages_done']}/{c['pages_planned']} pages ({c['pages_failed']} failed),"
+            f" details {c['details_done']}/{c['details_planned']} ({c['details_failed']} failed),"
+            f" {c['products']} products, {self.rate:.1f} pages/s, ETA {self.eta_text}"
+        )
+
+    def short_line(self) -> str:
+        """The bar's text: the same figures, short enough for a terminal line beside a bar."""
+        c = self.counts
+        return (
+            f"listing {c['pages_done']}/{c['pages_planned']},"
+            f" details {c['details_done']}/{c['details_planned']},"
+            f" {self.rate:.1f} pages/s, ETA {self.eta_text}"
+        )
+
+    @property
+    def eta_text(self) -> str:
+        return format_duration(self.eta) if self.eta is not None else "-"
+
+    def event_fields(self) -> dict[str, Any]:
+        return {
+            "rate": round(self.rate, 3),
+            **self.counts,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "eta_seconds": round(self.eta, 3) if self.eta is not None else None,
+        }
 
 
 class CrawlProgress:
-    def __init__(self, crawler: Crawler, interval: float, path: str, bar: bool) -> None:
+    def __init__(
+        self, crawler: Crawler, interval: float, path: str, bar: bool, log_lines: bool = True
+    ) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.interval = interval
         self.path = path
         self.bar = bar
+        # The periodic log line, unless it would land on the terminal the bar is drawn on.
+        self.log_lines = log_lines
         self.events: IO[str] | None = None
         self.started = time.monotonic()
-        self.task: AsyncioLoopingCall | Any = None
-        self.bar_shown = False
+        self.tasks: list[AsyncioLoopingCall | Any] = []
+        self.terminal: TerminalBar | None = None
+        self.plan: DetailPlan | None = None
+        self.meter = RateMeter()
+        self.final_failed_pages: set[int] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
         settings = crawler.settings
+        bar = sys.stderr.isatty()
         ext = cls(
             crawler,
             interval=settings.getfloat("CERTIS_PROGRESS_INTERVAL"),
             path=settings.get("CERTIS_PROGRESS_FILE") or "",
-            bar=sys.stderr.isatty(),
+            bar=bar,
+            log_lines=not bar or bool(settings.get("LOG_FILE")),
         )
         connect = crawler.signals.connect
         connect(ext.spider_opened, signals.spider_opened)
@@ -81,20 +143,29 @@ class CrawlProgress:
         for key in PROGRESS_KEYS:
             self.set(key, 0)
         if self.interval > 0:
-            self.task = create_looping_call(self.report)
-            self.task.start(self.interval, now=False)
+            self.start_task(self.report, self.interval)
+        if self.bar:
+            self.terminal = TerminalBar(sys.stderr)
+            self.start_task(self.draw, BAR_REFRESH)
+
+    def start_task(self, func: Any, interval: float) -> None:
+        task = create_looping_call(func)
+        task.start(interval, now=False)
+        self.tasks.append(task)
 
     def spider_closed(self, reason: str) -> None:
-        if self.task is not None and self.task.running:
-            self.task.stop()
-        self.report(final=True)
-        if self.bar_shown:
-            sys.stderr.write("\n")
+        for task in self.tasks:
+            if task.running:
+                task.stop()
+        figures = self.report(log_line=False)
+        if self.terminal is not None:
+            self.terminal.close()
+            self.terminal = None
         self.event(
             "finished",
             reason=reason,
-            elapsed=round(time.monotonic() - self.started, 3),
-            **self.snapshot(),
+            elapsed=round(figures.elapsed, 3),
+            **figures.event_fields(),
         )
         if self.events is not None:
             self.events.close()
@@ -106,13 +177,23 @@ class CrawlProgress:
 
     def stage_started(self, stage: str, planned: int) -> None:
         self.event("stage_started", stage=stage, planned=planned)
+        if stage == "listing":
+            # The status check and the analysis are done: plan the run and start timing it.
+            self.plan = self.make_plan()
+            self.meter.add(time.monotonic(), self.get("pages_done") + self.get("details_done"))
+            figures = self.report(log_line=False)  # the plan, as the first progress event
+            logger.info(
+                "Planned: %d listing pages, %d detail pages",
+                figures.counts["pages_planned"],
+                figures.counts["details_planned"],
+            )
 
     def stage_completed(self, stage: str, done: int, failed: int) -> None:
         self.event("stage_completed", stage=stage, done=done, failed=failed)
 
     def planned(self, pages: int, details: int) -> None:
         self.inc("pages_planned", pages)
-        self.inc("details_planned", details)
+        self.inc("details_requested", details)
 
     def page_completed(self, page: int, cards: int, expected: int, attempt: int) -> None:
         self.inc("pages_done")
@@ -120,6 +201,8 @@ class CrawlProgress:
 
     def page_failed(self, page: int, reason: str, attempt: int, final: bool) -> None:
         self.inc("pages_failed" if final else "pages_retried")
+        if final:
+            self.final_failed_pages.add(page)
         self.event("page_failed", page=page, reason=reason, attempt=attempt, final=final)
 
     def detail_completed(self, url: str) -> None:
@@ -134,37 +217,90 @@ class CrawlProgress:
         self.inc("pages_retried", len(pages))
         self.event("retry_started", round=round, pages=pages, details=details, delay=delay)
 
+    # --- the plan ---------------------------------------------------------------------------
+
+    def make_plan(self) -> DetailPlan | None:
+        """Detail pages the run expects, from the site status, the planned listing pages and the
+        store; None without a run (then only the detail requests made count)."""
+        run = RunStore.run_of(self.crawler)
+        if run is None or run.status is None or run.listing is None:
+            return None
+        conf = crawl_settings(self.crawler)
+        status = run.status
+        try:
+            live = run.store.counts()["live"]
+            with_details = run.store.live_with_details()
+        except StoreError as exc:
+            logger.warning("No detail plan (counting only detail requests made): %s", exc)
+            return None
+        return DetailPlan.of(
+            mode=run.args.mode,
+            fetch_details=conf.fetch_details,
+            refresh=run.args.refresh if run.args.refresh is not None else conf.refresh,
+            site_total=status.total,
+            stored_live=live,
+            live_with_details=with_details,
+            planned_cards=sum(status.cards_on_site_page(p) for p in run.listing.planned),
+        )
+
+    def cards_to_come(self) -> int:
+        """Cards on the planned listing pages not collected (nor failed for good) yet."""
+        run = RunStore.run_of(self.crawler)
+        if run is None or run.status is None or run.listing is None:
+            return 0
+        listing, status = run.listing, run.status
+        return sum(
+            status.cards_on_site_page(p)
+            for p in listing.planned
+            if p not in listing.done and p not in self.final_failed_pages
+        )
+
     # --- reporting --------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, int]:
-        return {key: self.get(key) for key in PROGRESS_KEYS}
+        counts = {key: self.get(key) for key in PROGRESS_KEYS}
+        requested = counts["details_requested"]
+        expected = self.plan.expected(requested, self.cards_to_come()) if self.plan else requested
+        counts["details_planned"] = expected
+        self.set("details_planned", expected)
+        return counts
 
-    def report(self, final: bool = False) -> None:
-        snap = self.snapshot()
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        done = snap["pages_done"] + snap["details_done"]
-        planned = snap["pages_planned"] + snap["details_planned"]
-        rate = done / elapsed
-        remaining = max(planned - done - snap["pages_failed"] - snap["details_failed"], 0)
-        eta = format_duration(remaining / rate) if rate > 0 and remaining else "-"
-        line = (
-            f"listing {snap['pages_done']}/{snap['pages_planned']} pages"
-            f" ({snap['pages_failed']} failed), details {snap['details_done']}/"
-            f"{snap['details_planned']} ({snap['details_failed']} failed),"
-            f" {snap['products']} products, {rate:.1f} pages/s, ETA {eta}"
+    def figures(self) -> Figures:
+        """The progress figures now; every report shows these."""
+        now = time.monotonic()
+        counts = self.snapshot()
+        done = counts["pages_done"] + counts["details_done"]
+        remaining = max(
+            counts["pages_planned"] - counts["pages_done"] - counts["pages_failed"], 0
+        ) + max(counts["details_planned"] - counts["details_done"] - counts["details_failed"], 0)
+        if self.meter.samples:  # timed from the plan on (the status check's pace says little)
+            self.meter.add(now, done)
+        return Figures(
+            counts=counts,
+            done=done,
+            planned=done + remaining,
+            rate=self.meter.rate() or 0.0,
+            elapsed=now - self.started,
+            eta=self.meter.eta(remaining) if self.meter.samples or not remaining else None,
         )
-        if not final:
-            logger.info("Progress: %s", line)
-        self.event("progress", rate=round(rate, 3), **snap)
-        if self.bar:
-            self.draw_bar(done, planned, line)
 
-    def draw_bar(self, done: int, planned: int, line: str) -> None:
-        width = 30
-        filled = int(width * done / planned) if planned else width
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {line}\x1b[K")
-        sys.stderr.flush()
-        self.bar_shown = True
+    def report(self, log_line: bool = True) -> Figures:
+        """Every CERTIS_PROGRESS_INTERVAL seconds: a progress event, the log line (unless the
+        bar is on the log's terminal), the bar."""
+        figures = self.figures()
+        if log_line and self.log_lines:
+            logger.info("Progress: %s", figures.line())
+        self.event("progress", **figures.event_fields())
+        self.show(figures)
+        return figures
+
+    def draw(self) -> None:
+        """Every BAR_REFRESH seconds while the bar is on."""
+        self.show(self.figures())
+
+    def show(self, figures: Figures) -> None:
+        if self.terminal is not None:
+            self.terminal.show(figures.done, figures.planned, figures.short_line())
 
     def event(self, name: str, **fields: Any) -> None:
         if self.events is None:

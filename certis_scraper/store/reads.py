@@ -56,6 +56,16 @@ class Reads(StoreBase):
             )
         }
 
+    def live_with_details(self) -> int:
+        """How many live products have a product_details row (the progress plan's input).
+        Every detail row less those of removed products (few): 0.1 s at a million rows."""
+        row = self._read(
+            "SELECT (SELECT count(*) FROM product_details)"
+            " - (SELECT count(*) FROM products AS p JOIN product_details AS d ON d.url = p.url"
+            " WHERE p.removed_at IS NOT NULL)"
+        ).fetchone()
+        return int(row[0] or 0)
+
     def stalest_details(self, limit: int) -> list[str]:
         """The `limit` live products whose details were fetched longest ago, oldest first."""
         if limit <= 0:
