@@ -18,8 +18,8 @@ from typing import TextIO
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-# Percentage, bar, then the figures (the same as the log line's); the figures come last so a
-# narrow terminal cuts them rather than the bar.
+# Percentage, bar, then the figures (the log line's, shortened); the bar takes the width the
+# terminal has left.
 BAR_FORMAT = "{percentage:3.0f}%|{bar}| {desc}"
 
 
@@ -31,15 +31,16 @@ class TerminalBar:
 
     def show(self, done: int, total: int, text: str) -> None:
         """Draw the bar at `done` of `total`, followed by `text`."""
+        total = max(total, done, 1)
         if self.bar is None:
-            self.open()
-        assert self.bar is not None
-        self.bar.total = max(total, done, 1)
+            self.bar = self.open(done, total, text)
+            return
+        self.bar.total = total
         self.bar.n = done
         self.bar.set_description_str(text, refresh=False)
         self.bar.refresh()
 
-    def open(self) -> None:
+    def open(self, done: int, total: int, text: str) -> tqdm:
         before = list(logging.root.handlers)
         console = [h for h in before if is_console_handler(h)]
         if console:  # with none (the log goes to a file), tqdm would add one: nothing to redirect
@@ -47,8 +48,10 @@ class TerminalBar:
             for handler in logging.root.handlers:
                 if handler not in before:
                     handler.setLevel(console[0].level)
-        self.bar = tqdm(
-            total=1,
+        return tqdm(
+            desc=text,
+            total=total,
+            initial=done,
             file=self.stream,
             bar_format=BAR_FORMAT,
             dynamic_ncols=True,

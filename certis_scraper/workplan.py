@@ -61,10 +61,15 @@ class DetailPlan:
 
     def expected(self, requested: int, cards_to_come: int) -> int:
         """Detail pages the run will have fetched, given `requested` so far and the cards on the
-        planned listing pages not collected yet: the known ones first, then what the plan still
-        promises, bounded by what the remaining pages can show (0 once they are all in)."""
-        base = max(requested, self.known)
-        return base + min(max(self.total - base, 0), cards_to_come)
+        planned listing pages not collected yet.
+
+        The known ones, the new ones found so far (at most `new` of those requested: the spider
+        may request known and new ones in any order), and what the plan still promises, no more
+        than the remaining pages show; once every page is in, what was requested (or known)."""
+        if cards_to_come <= 0:
+            return max(requested, self.known)
+        found = min(requested, self.new)
+        return max(requested, self.known + found + min(self.new - found, cards_to_come))
 
 
 class RateMeter:

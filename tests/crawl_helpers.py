@@ -6,20 +6,27 @@ back from them (the database, the stats, the log, the exit code).
   returns the crawler's stats with the log. Most tests use it.
 - `scrapy()` / `start_crawl()` run the real command in a subprocess: only for what needs a
   process (exit codes of the command itself, signals, kills, scrapyd).
+- `in_terminal()` runs a command with stdout and stderr on a pseudo-terminal, and `screen()`
+  gives the lines a user would read on it (what the progress bar and the log leave there).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import fcntl
 import io
 import json
 import logging
 import os
+import pty
+import re
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
+import termios
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -87,6 +94,69 @@ def scrapy(*args: str, env: dict[str, str] | None = None, timeout: float = 180) 
         cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout, check=False,
     )
     return CrawlResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def in_terminal(*args: str, columns: int = 120, timeout: float = 180) -> CrawlResult:
+    """Run `scrapy ARGS` in the project directory with stdout and stderr on a pseudo-terminal
+    `columns` wide, as a user at a terminal would; `stdout` holds everything it showed."""
+    env = {**os.environ, "COLUMNS": str(columns)}
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scrapy", *args],
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_read_until_closed, args=(master, chunks), daemon=True)
+    reader.start()
+    try:
+        proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        reader.join(timeout=10)
+        os.close(master)
+    output = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    return CrawlResult(proc.returncode, output, "")
+
+
+def _read_until_closed(fd: int, chunks: list[bytes]) -> None:
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # EIO: every process holding the terminal has exited
+            return
+        if not data:
+            return
+        chunks.append(data)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def screen(output: str) -> list[str]:
+    """The lines left on a terminal by `output`: a carriage return goes back to the start of
+    the line and what follows overwrites it (how progress bars redraw); escape sequences are
+    dropped. Trailing blanks are stripped, blank lines kept."""
+    lines: list[list[str]] = [[]]
+    column = 0
+    for char in _ANSI.sub("", output):
+        if char == "\n":
+            lines.append([])
+            column = 0
+        elif char == "\r":
+            column = 0
+        else:
+            line = lines[-1]
+            if column < len(line):
+                line[column] = char
+            else:
+                line.append(char)
+            column += 1
+    return ["".join(line).rstrip() for line in lines]
 
 
 def crawl_args(

@@ -181,12 +181,13 @@ class CrawlProgress:
             # The status check and the analysis are done: plan the run and start timing it.
             self.plan = self.make_plan()
             self.meter.add(time.monotonic(), self.get("pages_done") + self.get("details_done"))
-            figures = self.report(log_line=False)  # the plan, as the first progress event
+            counts = self.snapshot()
             logger.info(
                 "Planned: %d listing pages, %d detail pages",
-                figures.counts["pages_planned"],
-                figures.counts["details_planned"],
+                counts["pages_planned"],
+                counts["details_planned"],
             )
+            self.report(log_line=False)  # the plan, as the first progress event
 
     def stage_completed(self, stage: str, done: int, failed: int) -> None:
         self.event("stage_completed", stage=stage, done=done, failed=failed)

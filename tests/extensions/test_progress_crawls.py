@@ -1,0 +1,138 @@
+"""CrawlProgress in real crawls of the simulator: the plan announced at the start, the ETA's
+accuracy, and what a terminal shows (the bar, with log records above it)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from crawl_helpers import crawl, crawl_args, in_terminal, screen
+
+BAR = re.compile(r"^\s*\d+%\|[^|]*\| listing \d+/\d+, details \d+/\d+, [\d.]+ pages/s, ETA \S+$")
+RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[[\w.]+\] [A-Z]+: ")
+
+
+def events_of(path: Path) -> list[dict[str, Any]]:
+    events = [json.loads(line) for line in path.read_text().splitlines()]
+    path.unlink()  # the next run of a test starts a fresh file
+    return events
+
+
+def planned_and_done(
+    sim: Any, db: Path, tmp_path: Path, *args: str, **settings: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A crawl's first progress event (the plan) and its `finished` event."""
+    events_file = tmp_path / "events.jsonl"
+    result = crawl(
+        sim.listing_url,
+        db,
+        *args,
+        settings={"CERTIS_PROGRESS_FILE": str(events_file), **settings},
+    )
+    assert result.returncode == 0, result.log[-3000:]
+    events = events_of(events_file)
+    plan = next(e for e in events if e["event"] == "progress")
+    finished = events[-1]
+    assert finished["event"] == "finished"
+    return plan, finished
+
+
+def test_the_plan_counts_detail_pages_not_found_yet(sim: Any, tmp_path: Path) -> None:
+    db = tmp_path / "certis.db"
+    # A first crawl: every product's details, before the listing pages that show them arrive.
+    plan, done = planned_and_done(sim, db, tmp_path)
+    assert plan["pages_planned"] == 5 and plan["details_planned"] == 60
+    assert plan["details_requested"] < 60  # what counting requests alone would have planned
+    assert done["details_done"] == done["details_planned"] == 60
+    assert done["pages_done"] == done["pages_planned"] == 5
+
+
+def test_the_plan_of_later_runs_in_every_mode(sim: Any, tmp_path: Path) -> None:
+    db = tmp_path / "certis.db"
+    plan, done = planned_and_done(sim, db, tmp_path, CERTIS_DETAILS="0")
+    assert plan["details_planned"] == done["details_done"] == 0
+    # 60 stored without details, 13 new on the site (pages 1-2, T=7 now shows one old card).
+    sim.site.add_products(13)
+    plan, done = planned_and_done(sim, db, tmp_path)
+    assert plan["details_planned"] == 73
+    assert done["details_done"] == done["details_planned"] == 73
+    # Nothing missing: the refresh only.
+    plan, done = planned_and_done(sim, db, tmp_path, "refresh=5")
+    assert plan["details_planned"] == done["details_done"] == 5
+    # A full walk re-reads every product's details.
+    plan, done = planned_and_done(sim, db, tmp_path, "mode=full")
+    assert (plan["pages_planned"], plan["details_planned"]) == (7, 73)
+    assert done["details_done"] == 73
+
+
+def test_eta_stays_close_to_the_real_remaining_time(make_sim: Any, tmp_path: Path) -> None:
+    """The issue's measure: after the first 15% of a run, every progress event's ETA is within
+    35% of the time the run really had left (under 1 s left, within 0.35 s)."""
+    server = make_sim(products=360)  # 30 listing pages, 360 detail pages
+    events_file = tmp_path / "events.jsonl"
+    result = crawl(
+        server.listing_url,
+        tmp_path / "certis.db",
+        settings={
+            "DOWNLOAD_DELAY": "0.01",
+            "CONCURRENT_REQUESTS": "2",
+            "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+            "CERTIS_PROGRESS_FILE": str(events_file),
+            "CERTIS_PROGRESS_INTERVAL": "0.2",
+        },
+    )
+    assert result.returncode == 0, result.log[-3000:]
+    events = events_of(events_file)
+    finished = events[-1]
+    assert finished["event"] == "finished" and finished["details_done"] == 360
+    end = finished["elapsed_seconds"]
+    checked = []
+    for event in events:
+        if event["event"] != "progress" or event["elapsed_seconds"] < 0.15 * end:
+            continue
+        real = end - event["elapsed_seconds"]
+        error = abs(event["eta_seconds"] - real)
+        checked.append((round(event["elapsed_seconds"], 2), round(real, 2), event["eta_seconds"]))
+        assert error <= 0.35 * max(real, 1.0), (event, real, checked)
+    print(f"run {end:.2f} s; (elapsed, real remaining, ETA): {checked}")
+    assert len(checked) >= 5  # the run was long enough to measure
+
+
+def test_a_terminal_shows_the_bar_with_log_records_above_it(make_sim: Any, tmp_path: Path) -> None:
+    server = make_sim(products=300)
+    events_file = tmp_path / "events.jsonl"
+    args = crawl_args(
+        server.listing_url,
+        tmp_path / "certis.db",
+        settings={
+            "DOWNLOAD_DELAY": "0.01",
+            "CONCURRENT_REQUESTS": "2",
+            "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+            "CERTIS_PROGRESS_FILE": str(events_file),
+            "CERTIS_PROGRESS_INTERVAL": "1",
+            "STATS_DUMP": "0",
+        },
+    )
+    result = in_terminal(*args)
+    assert result.returncode == 0, result.stdout[-3000:]
+    lines = screen(result.stdout)
+    bars = [line for line in lines if "%|" in line]
+    # One bar line left on the terminal, the last figures on it; every record on its own line.
+    assert len(bars) == 1 and BAR.match(bars[0]), bars
+    assert "100%|" in bars[0] and "listing 25/25, details 300/300" in bars[0]
+    records = [line for line in lines if RECORD.match(line)]
+    assert any("Planned: 25 listing pages, 300 detail pages" in line for line in records)
+    assert any("Spider closed (finished)" in line for line in lines[lines.index(bars[0]) :])
+    for line in lines:
+        assert not re.search(r"(INFO|WARNING|ERROR): ", line) or RECORD.match(line), line
+    # The bar replaces the periodic log line and Scrapy's LogStats.
+    assert "Progress:" not in result.stdout
+    assert "Crawled " not in result.stdout
+    # Redrawn at least twice a second: twice as often as the 1-second progress events at least
+    # (redraws after a log record, which follow its newline, not counted).
+    redraws = len(re.findall(r"(?<!\n)\r\s*\d+%\|", result.stdout))
+    periodic = [e for e in events_of(events_file) if e["event"] == "progress"][1:-1]
+    assert len(periodic) >= 2, "the run was too short to compare"
+    assert redraws >= 2 * len(periodic), (redraws, len(periodic))
