@@ -296,6 +296,15 @@ def test_urls_without_details(store: Store) -> None:
     assert store.urls_without_details() == [url(2)]
 
 
+def test_live_with_details_leaves_removed_products_out(store: Store) -> None:
+    store.upsert_products([card(n, 0, n) for n in range(4)], None)
+    store.upsert_details([{"url": url(n), "model": "x"} for n in (0, 1, 2)], None)
+    assert store.live_with_details() == 3
+    store.mark_removed({url(1), url(2), url(3)}, None)  # url(0) is gone, with its details
+    assert store.live_with_details() == 2
+    assert store.counts()["with_details"] == 3
+
+
 def test_fts_search(store: Store) -> None:
     store.upsert_products([card(1, 0, 0, model="Smart Plug"), card(2, 0, 1, model="Bulb")], None)
     found = [r["url"] for r in store.db["products"].search("plug")]
