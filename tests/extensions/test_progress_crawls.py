@@ -127,9 +127,10 @@ def test_a_terminal_shows_the_bar_with_log_records_above_it(make_sim: Any, tmp_p
     assert any("Spider closed (finished)" in line for line in lines[lines.index(bars[0]) :])
     for line in lines:
         assert not re.search(r"(INFO|WARNING|ERROR): ", line) or RECORD.match(line), line
-    # The bar replaces the periodic log line and Scrapy's LogStats.
+    # The bar replaces the periodic log line; Scrapy's LogStats is not even enabled.
     assert "Progress:" not in result.stdout
-    assert "Crawled " not in result.stdout
+    assert "'scrapy.extensions.corestats.CoreStats'" in result.stdout  # "Enabled extensions"
+    assert "scrapy.extensions.logstats.LogStats" not in result.stdout
     # Redrawn at least twice a second: twice as often as the 1-second progress events at least
     # (redraws after a log record, which follow its newline, not counted).
     redraws = len(re.findall(r"(?<!\n)\r\s*\d+%\|", result.stdout))
