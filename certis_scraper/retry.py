@@ -11,18 +11,24 @@ Retry-After and for the idle retry rounds.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.retry import get_retry_request
-
-if TYPE_CHECKING:
-    from certis_scraper.config import CrawlSettings
 
 # time.monotonic() before which WaitMiddleware holds a request back. A deadline rather than a
 # duration: the requests of one retry round share it, so they wait once, not once per batch.
 WAIT_META = "certis_not_before"
 STATS_BASE = "certis/retry/bad_page"
+
+
+class RetryPolicy(Protocol):
+    """What a retry needs to know (config.CrawlSettings is one)."""
+
+    @property
+    def bad_page_retries(self) -> int: ...
+
+    def backoff(self, attempt: int) -> float: ...
 
 
 def backoff(attempt: int, *, base: float, cap: float) -> float:
@@ -38,7 +44,7 @@ def wait_before(request: Request, seconds: float, now: float | None = None) -> R
 
 
 def retry_bad_page(
-    request: Request | None, reason: str, spider: Spider, conf: CrawlSettings
+    request: Request | None, reason: str, spider: Spider, conf: RetryPolicy
 ) -> Request | None:
     """A fresh attempt at a bad page, or None once CERTIS_INCOMPLETE_RETRIES ran out."""
     if request is None:
