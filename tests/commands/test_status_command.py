@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import socket
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crawl_helpers import crawl, scrapy
+from crawl_helpers import crawl, rows, scrapy
 
 from certis_scraper.commands.status import format_seconds
 from certis_scraper.simsite import SimServer
@@ -54,7 +55,9 @@ def test_status_after_crawl_and_after_the_site_moved(sim: SimServer, tmp_path: P
     assert report["coverage"]["missing_from_listings"] == 3
     assert report["coverage"]["listed_percent"] == round(100 * 60 / 63, 1)
     assert report["last_run"]["finish_reason"] == "finished"
-    assert report["last_run"]["duration_seconds"] >= 0
+    run = rows(db, "SELECT started_at, finished_at FROM crawl_runs")[-1]
+    started, finished = (datetime.fromisoformat(run[k]) for k in ("started_at", "finished_at"))
+    assert report["last_run"]["duration_seconds"] == (finished - started).total_seconds()
     assert report["last_run"]["items"] == 120
     assert report["drift"] == [] and not report["needs_full_reconciliation"]
 
