@@ -170,7 +170,7 @@ class MatterListSpider(Spider):
             stalest = run.store.stalest_details(refresh)
             if stalest:
                 logger.info("Refreshing the %d detail pages fetched longest ago", len(stalest))
-            backlog += stalest
+            backlog = [*backlog, *stalest]
         return backlog
 
     # --- stage 3: listing pages -----------------------------------------------------------------
