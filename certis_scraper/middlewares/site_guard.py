@@ -33,15 +33,16 @@ class SiteGuard:
 
     def process_response(self, request: Request, response: Response) -> Response:
         self.errors_in_a_row = 0
-        if response.status in BLOCKED_STATUSES:
+        # robots.txt answering 403 is Scrapy's to judge (it then allows everything), not a block.
+        if response.status in BLOCKED_STATUSES and not _is_robots_txt(request):
             self.stop(
                 "site_blocked", f"Site refused the crawl (HTTP {response.status}) at {request.url}"
             )
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        if isinstance(exception, IgnoreRequest):  # robots.txt, offsite: not the site's answer
-            return
+        if isinstance(exception, IgnoreRequest) or _is_robots_txt(request):
+            return  # refused by robots.txt, or robots.txt itself: not the site's pages failing
         self.errors_in_a_row += 1
         if self.errors_in_a_row >= self.unreachable_after:
             self.stop(
@@ -54,3 +55,8 @@ class SiteGuard:
         ext = self.crawler.get_extension(RunStore)
         if ext is not None:
             ext.fail(reason, message)
+
+
+def _is_robots_txt(request: Request) -> bool:
+    """RobotsTxtMiddleware's own request for /robots.txt."""
+    return bool(request.meta.get("dont_obey_robotstxt")) and request.url.endswith("/robots.txt")

@@ -51,3 +51,12 @@ def test_requests_refused_by_robots_txt_are_not_site_errors(guard: Any) -> None:
     for _ in range(5):
         middleware.process_exception(Request("http://127.0.0.1/x"), IgnoreRequest())
     assert stops == []
+
+
+def test_robots_txt_answers_are_scrapys_to_judge(guard: Any) -> None:
+    middleware, stops = guard
+    robots = Request("http://127.0.0.1/robots.txt", meta={"dont_obey_robotstxt": True})
+    middleware.process_response(robots, response(403))
+    for _ in range(5):
+        middleware.process_exception(robots, ConnectionRefusedError("refused"))
+    assert stops == []
