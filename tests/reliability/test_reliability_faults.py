@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from crawl_helpers import (
     assert_db_matches_truth,
     crawl,
@@ -93,53 +94,35 @@ def test_600_products_through_429_503_timeouts_and_short_pages(
     assert extra >= rate_limited + unavailable + short - 1  # a short page T: read twice anyway
 
 
-def test_blocked_mid_run_stops_promptly_and_the_next_run_resumes(
-    make_sim: Any, tmp_path: Path
+@pytest.mark.parametrize(
+    ("fault", "reason", "within"),
+    [
+        ({"blocked": True}, "site_blocked", 15),  # every request answered 403
+        ({"down": True}, "site_unreachable", 30),  # connections closed without an answer
+    ],
+    ids=["blocked", "gone"],
+)
+def test_site_blocked_or_gone_mid_run_stops_promptly_and_the_next_run_resumes(
+    fault: dict[str, Any], reason: str, within: float, make_sim: Any, tmp_path: Path
 ) -> None:
     server = make_sim(products=240, seed=4)
     site = server.site
     switched: list[float] = []
 
-    def block() -> None:
-        site.set_faults({"blocked": True})
+    def switch() -> None:
+        site.set_faults(fault)
         switched.append(time.monotonic())
 
-    when_requests_reach(site, 80, block)
+    when_requests_reach(site, 80, switch)
     db = tmp_path / "certis.db"
     result = crawl(server.listing_url, db, settings={"CONCURRENT_REQUESTS_PER_DOMAIN": "2"})
     ended = time.monotonic()
-    assert switched, "the crawl ended before the site blocked it"
-    assert ended - switched[0] < 15
+    assert switched, "the crawl ended before the fault came"
+    assert ended - switched[0] < within
     assert result.returncode == 1
     assert "Traceback" not in result.log
     assert integrity(db) == "ok"
-    assert rows(db, "SELECT finish_reason FROM crawl_runs")[-1]["finish_reason"] == "site_blocked"
-    assert_resumes(server, db)
-
-
-def test_site_gone_mid_run_stops_promptly_and_the_next_run_resumes(
-    make_sim: Any, tmp_path: Path
-) -> None:
-    server = make_sim(products=240, seed=4)
-    site = server.site
-    switched: list[float] = []
-
-    def disappear() -> None:
-        site.set_faults({"down": True})
-        switched.append(time.monotonic())
-
-    when_requests_reach(site, 80, disappear)
-    db = tmp_path / "certis.db"
-    result = crawl(server.listing_url, db, settings={"CONCURRENT_REQUESTS_PER_DOMAIN": "2"})
-    ended = time.monotonic()
-    assert switched, "the crawl ended before the site went away"
-    assert ended - switched[0] < 30
-    assert result.returncode == 1
-    assert "Traceback" not in result.log
-    assert integrity(db) == "ok"
-    assert rows(db, "SELECT finish_reason FROM crawl_runs")[-1]["finish_reason"] == (
-        "site_unreachable"
-    )
+    assert rows(db, "SELECT finish_reason FROM crawl_runs")[-1]["finish_reason"] == reason
     assert_resumes(server, db)
 
 
