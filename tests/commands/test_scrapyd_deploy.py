@@ -76,7 +76,8 @@ def wait_for(predicate: Any, timeout: float, what: str) -> Any:
 
 def test_deploy_schedule_and_run_under_scrapyd(make_sim: Any, tmp_path: Path) -> None:
     sim: SimServer = make_sim(products=60, seed=1)
-    # Every answer takes 50 ms: the run lasts a couple of seconds, long enough for progress lines.
+    # Every answer takes 50 ms and one request at a time: the run lasts a few seconds, long
+    # enough for progress lines and for a second job to find the database taken.
     sim.site.set_faults({"slow": True, "slow_delay": 0.05})
     server_dir, project_dir = tmp_path / "scrapyd", tmp_path / "project"
     server_dir.mkdir()
@@ -88,7 +89,7 @@ def test_deploy_schedule_and_run_under_scrapyd(make_sim: Any, tmp_path: Path) ->
         "bind_address = 127.0.0.1\n"
         f"http_port = {port}\n"
         "poll_interval = 0.5\n"
-        "max_proc = 1\n"
+        "max_proc = 2\n"
         f"eggs_dir = {server_dir / 'eggs'}\n"
         f"logs_dir = {server_dir / 'logs'}\n"
         f"dbs_dir = {server_dir / 'dbs'}\n"
@@ -134,33 +135,45 @@ def test_deploy_schedule_and_run_under_scrapyd(make_sim: Any, tmp_path: Path) ->
         assert '"status": "ok"' in deploy.stdout, deploy.stdout + deploy.stderr
         assert api(base, f"listspiders.json?project={PROJECT}")["spiders"] == ["matter_list"]
 
-        scheduled = api(
-            base,
-            "schedule.json",
-            [
-                ("project", PROJECT),
-                ("spider", "matter_list"),
-                ("setting", f"CERTIS_LISTING_URL={sim.listing_url}"),
-                ("setting", f"CERTIS_DB={db}"),
-                ("setting", "CERTIS_PROGRESS_INTERVAL=0.5"),
-                ("setting", "DOWNLOAD_DELAY=0"),
-                ("setting", "AUTOTHROTTLE_ENABLED=0"),
-            ],
-        )
-        assert scheduled["status"] == "ok", scheduled
-        job = scheduled["jobid"]
+        def schedule() -> str:
+            scheduled = api(
+                base,
+                "schedule.json",
+                [
+                    ("project", PROJECT),
+                    ("spider", "matter_list"),
+                    ("setting", f"CERTIS_LISTING_URL={sim.listing_url}"),
+                    ("setting", f"CERTIS_DB={db}"),
+                    ("setting", "CERTIS_PROGRESS_INTERVAL=0.5"),
+                    ("setting", "DOWNLOAD_DELAY=0"),
+                    ("setting", "AUTOTHROTTLE_ENABLED=0"),
+                    ("setting", "CONCURRENT_REQUESTS_PER_DOMAIN=1"),
+                ],
+            )
+            assert scheduled["status"] == "ok", scheduled
+            return str(scheduled["jobid"])
 
-        def finished() -> dict[str, Any] | None:
+        # Two jobs on one database at once: whichever takes the lock first crawls, the other stops
+        # at once (one writer per database, under scrapyd too).
+        jobs = [schedule(), schedule()]
+
+        def finished_job(job_id: str) -> dict[str, Any] | None:
             jobs = api(base, f"listjobs.json?project={PROJECT}")
-            return next((j for j in jobs["finished"] if j["id"] == job), None)
+            return next((j for j in jobs["finished"] if j["id"] == job_id), None)
 
-        done = wait_for(finished, 90, "the job to finish")
-        log_path = server_dir / "logs" / PROJECT / "matter_list" / f"{job}.log"
-        log = log_path.read_text(encoding="utf-8", errors="replace")
-        assert "Spider closed (finished)" in log, log[-3000:]
+        done = [wait_for(lambda j=j: finished_job(j), 90, f"job {j} to finish") for j in jobs]
+        logs_dir = server_dir / "logs" / PROJECT / "matter_list"
+        logs = [(logs_dir / f"{j}.log").read_text(encoding="utf-8", errors="replace") for j in jobs]
+        crawled = [log for log in logs if "Spider closed (finished)" in log]
+        refused = [log for log in logs if "Closing spider (database_locked)" in log]
+        assert len(crawled) == 1 and len(refused) == 1, [log[-1500:] for log in logs]
+        log = crawled[0]
         assert "Progress:" in log
         assert "\r[" not in log  # no progress bar: the log is not a terminal
-        assert done.get("log_url", "").endswith(f"{job}.log")
+        assert "another crawl, pid " in refused[0] and f"is writing {db}" in refused[0]
+        assert all(
+            d.get("log_url", "").endswith(f"{j}.log") for d, j in zip(done, jobs, strict=True)
+        )
 
         conn = sqlite3.connect(db)
         try:
@@ -172,6 +185,7 @@ def test_deploy_schedule_and_run_under_scrapyd(make_sim: Any, tmp_path: Path) ->
         assert stored == {row["url"] for row in sim.site.truth()}
         assert details == 60
         assert run == [("finished",)]
+        assert sim.site.stats()["by_kind"]["detail"] == 60  # the refused job fetched nothing
         # Nothing was written into scrapyd's own directory by accident.
         assert not list(server_dir.glob("*.db"))
     finally:
