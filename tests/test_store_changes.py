@@ -1,4 +1,4 @@
-"""Store: the `recent_changes` view (schema 2) and the reads of `scrapy changes`: what is new,
+"""Store: the `recent_changes` view (schemas 2 and 4) and the reads of `scrapy changes`: what is new,
 withdrawn and changed, by time and by run; the migration of a schema-1 database."""
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def facts(rows: list[dict[str, object]]) -> list[tuple[object, ...]]:
 def test_view_is_created_and_answers_like_the_store(two_runs: Store) -> None:
     store = two_runs
     assert "recent_changes" in store.db.view_names()
-    assert store.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert store.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     columns = [c.name for c in store.db["recent_changes"].columns]
     assert columns == [
         "kind", "changed_at", "run_id", "url", "manufacturer", "model", "certificate_id",
@@ -94,7 +94,7 @@ def test_view_is_created_and_answers_like_the_store(two_runs: Store) -> None:
     ]
     firmware = run2[1]
     assert (firmware["old_value"], firmware["new_value"]) == ("1.0", "1.1")
-    assert firmware["vid"] == 0x131B and firmware["changed_at"] == "2025-03-02T03:00:07+00:00"
+    assert firmware["vid"] == "0x131B" and firmware["changed_at"] == "2025-03-02T03:00:07+00:00"
     assert run2[2]["model"] == "Model 1 Pro"  # the current name
     assert [r["url"] for r in store.recent_changes(run_id=1)] == [url(0), url(1), url(2)]
     assert all(r["kind"] == "new" for r in store.recent_changes(run_id=1))

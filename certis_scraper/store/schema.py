@@ -7,7 +7,7 @@ from __future__ import annotations
 from certis_scraper.hexids import HEX_FORMAT
 from certis_scraper.items import DETAIL_FIELDS
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Fields of product_details stored as JSON text, and as 0/1.
 LIST_FIELDS = frozenset({"transport_interface", "primary_device_type_id", "application_categories"})
@@ -148,15 +148,17 @@ CREATE VIEW IF NOT EXISTS matter_products AS
 # - 'removed': a product marked withdrawn (its product_changes row `removed_at`: NULL -> time);
 # - 'changed': any other recorded change, `field` from `old_value` to `new_value` (a withdrawn
 #   product listed again is `removed_at`: time -> NULL).
-# Products and details columns are the current ones; vid/pid stay integers.
-_RECENT_CHANGES_SELECT = """
+# Products and details columns are the current ones; vid and pid as people read them (0x131B,
+# schema 4; product_details keeps the integers).
+_RECENT_CHANGES_SELECT = f"""
 SELECT 'new' AS kind, p.first_seen_at AS changed_at,
        (SELECT r.id FROM crawl_runs AS r WHERE r.started_at <= p.first_seen_at
         ORDER BY r.started_at DESC, r.id DESC LIMIT 1) AS run_id,
        p.url, coalesce(p.manufacturer, d.manufacturer) AS manufacturer,
        coalesce(p.model, d.model) AS model,
        coalesce(p.certificate_id, d.certificate_id) AS certificate_id,
-       d.vid, d.pid, d.device_type, d.certification_date,
+       {_hex_column("d.vid", "vid")}, {_hex_column("d.pid", "pid")},
+       d.device_type, d.certification_date,
        NULL AS field, NULL AS old_value, NULL AS new_value
 FROM products AS p LEFT JOIN product_details AS d ON d.url = p.url
 WHERE p.first_seen_at IS NOT NULL
@@ -166,7 +168,8 @@ SELECT CASE WHEN c.field = 'removed_at' AND c.new_value IS NOT NULL THEN 'remove
        c.changed_at, c.run_id,
        c.url, coalesce(p.manufacturer, d.manufacturer), coalesce(p.model, d.model),
        coalesce(p.certificate_id, d.certificate_id),
-       d.vid, d.pid, d.device_type, d.certification_date,
+       {_hex_column("d.vid", "vid")}, {_hex_column("d.pid", "pid")},
+       d.device_type, d.certification_date,
        c.field, c.old_value, c.new_value
 FROM product_changes AS c LEFT JOIN products AS p ON p.url = c.url
 LEFT JOIN product_details AS d ON d.url = c.url
@@ -196,8 +199,14 @@ CREATE VIEW matter_products AS
     {MATTER_PRODUCTS_SELECT};
 """
 
+# Schema 4: recent_changes shows vid and pid in hex, as matter_products does.
+_SCHEMA_V4 = f"""
+DROP VIEW IF EXISTS recent_changes;
+CREATE VIEW recent_changes AS {_RECENT_CHANGES_SELECT};
+"""
+
 # Migrations: version -> script taking the schema from version - 1 to version.
-_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
 
 
 def _split_script(script: str) -> list[str]:
