@@ -1,5 +1,5 @@
-"""Store: the `recent_changes` view (schemas 2 and 4) and the reads of `scrapy changes`: what is new,
-withdrawn and changed, by time and by run; the migration of a schema-1 database."""
+"""Store: the `recent_changes` view (schemas 2 and 4) and the reads of `scrapy changes`: what is
+new, withdrawn and changed, by time and by run; the migration of a schema-1 database."""
 
 from __future__ import annotations
 
