@@ -11,11 +11,12 @@ The spider, the pipelines and the site guard get the run's typed handle (`CrawlR
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
-from scrapy.utils.defer import _schedule_coro
+from scrapy.utils.defer import deferred_from_coro
 
 from certis_scraper import logs
 from certis_scraper.config import CrawlSettings, crawl_settings
@@ -34,6 +35,7 @@ class RunStore:
         self.lock = DatabaseLock(conf.db_path)
         self.run: CrawlRun | None = None
         self.failure: tuple[str, str] | None = None  # a failure before the run could start
+        self.closing: Any = None  # the close a failure scheduled
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunStore:
@@ -56,13 +58,17 @@ class RunStore:
         args: MatterListArgs = spider.args  # type: ignore[attr-defined]
         try:
             self.lock.acquire()
-            store = Store.open(self.conf.db_path, busy_timeout=self.conf.db_busy_timeout)
         except DatabaseLocked as exc:
             raise self.cannot_start("database_locked", str(exc)) from None
+        store = None
+        try:
+            store = Store.open(self.conf.db_path, busy_timeout=self.conf.db_busy_timeout)
+            self.run = CrawlRun(store, store.start_run(args.mode, args.model_dump()), args)
         except StoreError as exc:
+            if store is not None:
+                store.close()
             self.lock.release()
             raise self.cannot_start("database_error", str(exc)) from None
-        self.run = CrawlRun(store, store.start_run(args.mode, args.model_dump()), args)
 
     def cannot_start(self, reason: str, message: str) -> CloseSpider:
         self.failure = (reason, message)
@@ -73,7 +79,8 @@ class RunStore:
         """End the run for `reason` (site blocked, unreachable, ...): logged once, one line."""
         if self.run is not None and self.run.fail(reason, message):
             assert self.crawler.engine is not None
-            _schedule_coro(self.crawler.engine.close_spider_async(reason=reason))
+            # Kept, like Scrapy's own scheduling of a close from a handler (closespider.py).
+            self.closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
     @property
     def failed(self) -> tuple[str, str] | None:
