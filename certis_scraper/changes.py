@@ -20,12 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from certis_scraper.atomic import atomic_write
-from certis_scraper.export import write_csv
-from certis_scraper.hexids import hex_id
+from certis_scraper.export import for_people, write_csv
 from certis_scraper.store import BOOL_FIELDS, LIST_FIELDS, Store, utc_now
 
-HEX_FIELDS = frozenset({"vid", "pid"})
-HEX_LIST_FIELDS = frozenset({"primary_device_type_id"})
 PRODUCT_KEYS = (
     "url",
     "manufacturer",
@@ -158,24 +155,19 @@ def resolve_window(store: Store, since: datetime | None, run_id: int | None) -> 
 
 
 def display_value(name: str, value: Any) -> Any:
-    """A stored value of field `name` as people and JSON see it: ids in hex, list fields (JSON
-    text) as lists, booleans as booleans; anything else as stored."""
+    """A stored value of field `name` as people and JSON see it: list fields (JSON text) as
+    lists, booleans as booleans, ids in hex (export.for_people); anything else as stored."""
     if value is None:
         return None
-    if name in HEX_FIELDS and isinstance(value, int):
-        return hex_id(value)
     if name in LIST_FIELDS and isinstance(value, str):
         try:
             decoded = json.loads(value)
         except ValueError:
             return value
-        items = decoded if isinstance(decoded, list) else [decoded]
-        if name in HEX_LIST_FIELDS:
-            return [hex_id(v) if isinstance(v, int) else v for v in items]
-        return items
-    if name in BOOL_FIELDS and isinstance(value, int):
+        value = decoded if isinstance(decoded, list) else [decoded]
+    elif name in BOOL_FIELDS and isinstance(value, int):
         return bool(value)
-    return value
+    return for_people(name, value)
 
 
 def product_entry(row: dict[str, Any], time_key: str) -> dict[str, Any]:

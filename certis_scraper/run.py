@@ -80,6 +80,7 @@ class CrawlRun:
     store: Store
     run_id: int
     args: MatterListArgs
+    refresh: int = 0  # stalest detail pages re-read: `-a refresh=N`, else CERTIS_REFRESH
     started: float = field(default_factory=time.monotonic)
     status: SiteStatus | None = None
     listing: ListingCollector | None = None

@@ -110,14 +110,15 @@ class CrawlProgress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
-        settings = crawler.settings
+        conf = crawl_settings(crawler)
         bar = sys.stderr.isatty()
         ext = cls(
             crawler,
-            interval=settings.getfloat("CERTIS_PROGRESS_INTERVAL"),
-            path=settings.get("CERTIS_PROGRESS_FILE") or "",
+            interval=conf.progress_interval,
+            path=conf.progress_file,
             bar=bar,
-            log_lines=not bar or bool(settings.get("LOG_FILE")),
+            # LOG_FILE is Scrapy's own: the log goes to a file, the terminal keeps only the bar.
+            log_lines=not bar or bool(crawler.settings.get("LOG_FILE")),
         )
         connect = crawler.signals.connect
         connect(ext.spider_opened, signals.spider_opened)
@@ -226,7 +227,6 @@ class CrawlProgress:
         run = RunStore.run_of(self.crawler)
         if run is None or run.status is None or run.listing is None:
             return None
-        conf = crawl_settings(self.crawler)
         status = run.status
         try:
             live = run.store.counts()["live"]
@@ -236,8 +236,8 @@ class CrawlProgress:
             return None
         return DetailPlan.of(
             mode=run.args.mode,
-            fetch_details=conf.fetch_details,
-            refresh=run.args.refresh if run.args.refresh is not None else conf.refresh,
+            fetch_details=crawl_settings(self.crawler).fetch_details,
+            refresh=run.refresh,
             site_total=status.total,
             stored_live=live,
             live_with_details=with_details,

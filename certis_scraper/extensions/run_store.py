@@ -63,7 +63,9 @@ class RunStore:
         store = None
         try:
             store = Store.open(self.conf.db_path, busy_timeout=self.conf.db_busy_timeout)
-            self.run = CrawlRun(store, store.start_run(args.mode, args.model_dump()), args)
+            run_id = store.start_run(args.mode, args.model_dump())
+            refresh = args.refresh if args.refresh is not None else self.conf.refresh
+            self.run = CrawlRun(store, run_id, args, refresh=refresh)
         except StoreError as exc:
             if store is not None:
                 store.close()

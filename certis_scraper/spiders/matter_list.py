@@ -67,7 +67,6 @@ class MatterListSpider(Spider):
         # scrapyd's own arguments (`_job`, ...) go to Spider; ours were validated above.
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k.startswith("_")})
         self.recheck_done = False
-        self.missing_details: list[str] | None = None  # the analysis's, in missing mode
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MatterListSpider:
@@ -107,12 +106,12 @@ class MatterListSpider(Spider):
             status.last_page_count,
             status.total,
         )
-        plan = self.plan_pages(run, status)
+        plan, missing_details = self.plan_pages(run, status)
         # The status pages are already here: their cards are kept, never fetched again.
         collector.plan([*plan, *status_pages])
         self.emit(certis_signals.planned, pages=len(collector.planned), details=0)
         # Planned before the status pages' cards, so that none of them plans its page twice.
-        backlog = run.details.plan_backlog(self.detail_backlog(run))
+        backlog = run.details.plan_backlog(self.detail_backlog(run, missing_details))
         for page, listing in status_pages.items():
             for output in self.handle_listing(page, listing):
                 yield output
@@ -123,9 +122,11 @@ class MatterListSpider(Spider):
             if page not in collector.done and page not in collector.partial:
                 yield self.listing_request(page)
 
-    def plan_pages(self, run: CrawlRun, status: SiteStatus) -> list[int]:
-        """Stage 2: the site pages this run fetches, in priority order."""
+    def plan_pages(self, run: CrawlRun, status: SiteStatus) -> tuple[list[int], list[str] | None]:
+        """Stage 2: the site pages this run fetches, in priority order, and the stored products
+        without details when the analysis listed them (missing mode)."""
         existing = range(1, status.total_pages + 1)
+        missing_details = None
         if self.args.pages is not None:
             plan = [p for p in self.args.pages if p in existing]
             skipped = len(self.args.pages) - len(plan)
@@ -148,12 +149,12 @@ class MatterListSpider(Spider):
             for warning in analysis.drift_warnings():
                 logger.warning("Drift: %s", warning)
             plan = list(analysis.priority_pages)
-            self.missing_details = list(analysis.missing_products)
+            missing_details = list(analysis.missing_products)
         if self.conf.max_pages:
             plan = plan[: self.conf.max_pages]
-        return plan
+        return plan, missing_details
 
-    def detail_backlog(self, run: CrawlRun) -> list[str]:
+    def detail_backlog(self, run: CrawlRun, missing_details: list[str] | None) -> list[str]:
         """Detail pages to fetch whatever the listing shows: stored products still without
         details (missing mode; a walk finds them on the listing) and the stalest N."""
         if not self.conf.fetch_details:
@@ -161,13 +162,10 @@ class MatterListSpider(Spider):
         backlog: list[str] = []
         if self.args.mode == "missing":
             backlog = (
-                self.missing_details
-                if self.missing_details is not None
-                else run.store.urls_without_details()
+                missing_details if missing_details is not None else run.store.urls_without_details()
             )
         if self.args.mode != "full":
-            refresh = self.args.refresh if self.args.refresh is not None else self.conf.refresh
-            stalest = run.store.stalest_details(refresh)
+            stalest = run.store.stalest_details(run.refresh)
             if stalest:
                 logger.info("Refreshing the %d detail pages fetched longest ago", len(stalest))
             backlog = [*backlog, *stalest]
