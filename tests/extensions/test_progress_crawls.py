@@ -14,6 +14,14 @@ BAR = re.compile(r"^\s*\d+%\|[^|]*\| listing \d+/\d+, details \d+/\d+, [\d.]+ pa
 RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[[\w.]+\] [A-Z]+: ")
 
 
+# Two requests at a time, 10 ms apart: a run of a few seconds that progress can be seen in.
+PACED = {
+    "DOWNLOAD_DELAY": "0.01",
+    "CONCURRENT_REQUESTS": "2",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+}
+
+
 def events_of(path: Path) -> list[dict[str, Any]]:
     events = [json.loads(line) for line in path.read_text().splitlines()]
     path.unlink()  # the next run of a test starts a fresh file
@@ -76,9 +84,7 @@ def test_eta_stays_close_to_the_real_remaining_time(make_sim: Any, tmp_path: Pat
         server.listing_url,
         tmp_path / "certis.db",
         settings={
-            "DOWNLOAD_DELAY": "0.01",
-            "CONCURRENT_REQUESTS": "2",
-            "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+            **PACED,
             "CERTIS_PROGRESS_FILE": str(events_file),
             "CERTIS_PROGRESS_INTERVAL": "0.2",
         },
@@ -107,9 +113,7 @@ def test_a_terminal_shows_the_bar_with_log_records_above_it(make_sim: Any, tmp_p
         server.listing_url,
         tmp_path / "certis.db",
         settings={
-            "DOWNLOAD_DELAY": "0.01",
-            "CONCURRENT_REQUESTS": "2",
-            "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+            **PACED,
             "CERTIS_PROGRESS_FILE": str(events_file),
             "CERTIS_PROGRESS_INTERVAL": "1",
             "STATS_DUMP": "0",
