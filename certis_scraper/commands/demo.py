@@ -17,7 +17,7 @@ from typing import Any
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from certis_scraper.run import FAILED_REASONS
+from certis_scraper.commands.crawl import FAILED, exit_code
 from certis_scraper.simsite import SimServer, SimSite
 from certis_scraper.store import Store
 
@@ -116,14 +116,12 @@ class Command(ScrapyCommand):
             f"{opts.db}: {counts['live']} products ({counts['removed']} removed), "
             f"{counts['with_details']} with details."
         )
-        if reason in FAILED_REASONS:
+        if exit_code(crawler) == FAILED:  # the crawl command's rule
             where = f"; see {self.log_file}" if self.log_file else ""
             print(f"error: the demo run failed ({reason}){where}", file=sys.stderr)
             self.exitcode = 1
         # And a report of what was crawled, next to the database (demo.db -> demo-report.html).
-        from pathlib import Path
-
-        from certis_scraper.report import write_report
+        from certis_scraper.report import write_report  # matplotlib: only when a demo runs
 
         report = Path(opts.db).with_name(f"{Path(opts.db).stem}-report.html")
         with Store.open(opts.db, readonly=True) as store:
