@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crawl_helpers import ROOT
+from crawl_helpers import ROOT, free_port
 
 from certis_scraper.simsite import SimServer
 
@@ -31,12 +30,6 @@ pytest.importorskip(
 
 PROJECT = "certis_scraper"
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def api(base: str, path: str, data: list[tuple[str, str]] | None = None) -> dict[str, Any]:

@@ -4,12 +4,11 @@ one-line errors when the site or the database is missing."""
 from __future__ import annotations
 
 import json
-import socket
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crawl_helpers import crawl, rows, scrapy
+from crawl_helpers import crawl, free_port, rows, scrapy
 
 from certis_scraper.commands.status import format_seconds
 from certis_scraper.simsite import SimServer
@@ -82,9 +81,7 @@ def test_status_errors(sim: SimServer, tmp_path: Path) -> None:
     db = tmp_path / "empty.db"
     result = crawl(sim.listing_url, db, "pages=1", settings={"CERTIS_DETAILS": "0"})
     assert result.returncode == 0, result.log[-2000:]
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # a port nobody listens on
     result = status(db, sim.listing_url.replace(f":{sim.port}/", f":{port}/"))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
