@@ -124,6 +124,8 @@ class StoreBase:
         self.db = db
         self.path = path
         self.readonly = readonly
+        # The filters' case-insensitive (Unicode) substring test, for the export and the report.
+        db.conn.create_function("certis_contains", 2, _contains, deterministic=True)
 
     # ---------------------------------------------------------------------------------------
     # Opening, schema

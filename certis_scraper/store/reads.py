@@ -9,7 +9,7 @@ from typing import Any
 
 from certis_scraper.hexids import hex_id
 from certis_scraper.positions import PAGE_SIZE
-from certis_scraper.store.base import StoreBase, _contains, _decode_detail
+from certis_scraper.store.base import StoreBase, _decode_detail
 from certis_scraper.store.schema import MATTER_PRODUCTS_SELECT
 
 
@@ -204,7 +204,6 @@ class Reads(StoreBase):
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY page_id DESC NULLS LAST, index_in_page DESC, url"
-        self.db.conn.create_function("certis_contains", 2, _contains, deterministic=True)
         cursor = self._read(sql, params)
         columns = [c[0] for c in cursor.description]
 

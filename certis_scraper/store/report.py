@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from certis_scraper.store.base import StoreBase, _contains, _decode_detail
+from certis_scraper.store.base import StoreBase, _decode_detail
 
 
 class ReportReads(StoreBase):
@@ -36,9 +36,6 @@ class ReportReads(StoreBase):
             return
         where, params = "1", {}
         if manufacturer:
-            self.db.conn.create_function(
-                "certis_contains", 2, _contains, deterministic=True
-            )
             where = (
                 "(certis_contains(p.manufacturer, :manufacturer)"
                 " OR certis_contains(d.manufacturer, :manufacturer))"
