@@ -7,7 +7,7 @@ spider asks it what a page means and routes the answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from certis_scraper.listing.tracker import ListingTracker
@@ -94,9 +94,10 @@ class ListingCollector:
         self.seen_urls.update(fresh)
         return fresh
 
-    def to_fetch(self) -> list[int]:
-        """Planned pages still to request, in plan order."""
-        return [p for p in self.start_plan if p not in self.done and p not in self.partial]
+    def to_fetch(self, pages: Iterable[int]) -> Iterator[int]:
+        """Of `pages`, in their order, those still to request: not collected, and with no short
+        copy in hand (its retry is on its way)."""
+        return (p for p in pages if p not in self.done and p not in self.partial)
 
     @property
     def moved(self) -> bool:

@@ -118,9 +118,8 @@ class MatterListSpider(Spider):
         self.emit(certis_signals.stage_started, stage="listing", planned=len(plan))
         for request in self.detail_requests(backlog):
             yield request
-        for page in plan:
-            if page not in collector.done and page not in collector.partial:
-                yield self.listing_request(page)
+        for page in collector.to_fetch(plan):
+            yield self.listing_request(page)
 
     def plan_pages(self, run: CrawlRun, status: SiteStatus) -> tuple[list[int], list[str] | None]:
         """Stage 2: the site pages this run fetches, in priority order, and the stored products

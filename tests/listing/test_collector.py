@@ -23,6 +23,7 @@ def test_a_complete_page_is_placed_at_stable_positions() -> None:
     assert isinstance(outcome, Placed)
     assert outcome.positions == [position(status, 2, d) for d in range(12)]
     assert collector.done == {2} and not collector.complete  # page 1 still to come
+    assert list(collector.to_fetch([2, 1])) == [1]
     assert collector.accept(1, page_of(1, 12)) and collector.complete
 
 
@@ -56,6 +57,7 @@ def test_a_failure_never_undoes_a_collected_page() -> None:
     assert collector.failed == {2: "HTTP 500"}
     collector.accept(2, page_of(2, 3))
     assert collector.failed == {} and collector.complete
+    assert list(collector.to_fetch([2, 1])) == []
 
 
 def test_each_product_is_seen_once() -> None:
