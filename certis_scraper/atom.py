@@ -57,6 +57,7 @@ class FeedEntry:
     link: str
     summary: str
     category: str
+    certified: str = ""  # certification date, when stored: newest first among equal times
 
 
 def product_name(entry: dict[str, Any]) -> str:
@@ -80,8 +81,14 @@ def summary(entry: dict[str, Any]) -> str:
     return "; ".join(f"{label}: {entry[key]}" for label, key in fields if entry.get(key))
 
 
-def entries(report: ChangeReport) -> list[FeedEntry]:
-    """One FeedEntry per new and per withdrawn product, newest first."""
+# Entries in a feed unless told otherwise: a first crawl makes every product new, and a feed
+# reader wants the latest certifications, not 6,000 entries.
+ATOM_LIMIT = 100
+
+
+def entries(report: ChangeReport, limit: int = ATOM_LIMIT) -> list[FeedEntry]:
+    """One FeedEntry per new and per withdrawn product, newest first (by time, then by
+    certification date); at most `limit` of them (0: all)."""
     made: list[FeedEntry] = []
     for kind, prefix, items, time_key in (
         ("new", "New", report.new, "first_seen_at"),
@@ -96,10 +103,11 @@ def entries(report: ChangeReport) -> list[FeedEntry]:
                     link=str(item["url"]),
                     summary=summary(item),
                     category=kind,
+                    certified=str(item.get("certification_date") or ""),
                 )
             )
-    made.sort(key=lambda e: (e.updated, e.id), reverse=True)
-    return made
+    made.sort(key=lambda e: (e.updated, e.certified, e.id), reverse=True)
+    return made[:limit] if limit > 0 else made
 
 
 class _Writer:
@@ -139,13 +147,14 @@ def write_atom(
     *,
     listing_url: str,
     self_url: str | None = None,
+    limit: int = ATOM_LIMIT,
 ) -> int:
     """Write the report's feed to `path` atomically; returns the number of entries.
 
     `listing_url` (the site's product list) is the feed's alternate link and names its id;
-    `self_url`, when given, is where the file is published (its rel="self" link).
-    Raises WriteError."""
-    items = entries(report)
+    `self_url`, when given, is where the file is published (its rel="self" link); `limit`: at
+    most this many entries, the newest (0: all). Raises WriteError."""
+    items = entries(report, limit)
     updated = max((e.updated for e in items), default=report.window.end())
     with atomic_write(path, binary=True) as out:
         xml = XMLGenerator(out, encoding="utf-8", short_empty_elements=True)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
-from certis_scraper.atom import write_atom
+from certis_scraper.atom import ATOM_LIMIT, write_atom
 from certis_scraper.atomic import WriteError
 from certis_scraper.changes import (
     ChangeReport,
@@ -59,6 +60,12 @@ class Command(ReportCommand):
             "--atom", metavar="FILE", help="write new and withdrawn products as an Atom feed"
         )
         group.add_argument(
+            "--atom-limit",
+            metavar="N",
+            default=str(ATOM_LIMIT),
+            help=f"at most N feed entries, the newest (default {ATOM_LIMIT}; 0: all)",
+        )
+        group.add_argument(
             "--feed-url",
             metavar="URL",
             help="where the Atom file is published (its rel=self link)",
@@ -75,6 +82,12 @@ class Command(ReportCommand):
                 raise ValueError(f"--feed-url: expected an http(s) URL, got {opts.feed_url!r}")
             if opts.feed_url is not None and opts.atom is None:
                 raise ValueError("--feed-url goes with --atom FILE")
+            opts.atom_limit = parse_limit(opts.atom_limit)
+            for option, path in (("--csv", opts.csv), ("--atom", opts.atom)):
+                if path is not None and not Path(path).resolve().parent.is_dir():
+                    raise ValueError(
+                        f"{option} {path}: directory {Path(path).parent} does not exist"
+                    )
         except ValueError as exc:
             self.fail(str(exc), 2)
             return
@@ -107,6 +120,7 @@ class Command(ReportCommand):
                     opts.atom,
                     listing_url=self.settings.get("CERTIS_LISTING_URL"),
                     self_url=opts.feed_url,
+                    limit=opts.atom_limit,
                 )
                 written.append(f"wrote {count} feed entries to {opts.atom}")
         except WriteError as exc:
@@ -118,3 +132,10 @@ class Command(ReportCommand):
             print("\n".join(written))
         else:
             print(render_table(report))
+
+
+def parse_limit(text: str) -> int:
+    """--atom-limit: a whole number, 0 or more."""
+    if not text.strip().isdigit():
+        raise ValueError(f"--atom-limit {text!r}: expected a whole number (0: no limit)")
+    return int(text)

@@ -372,6 +372,12 @@ def test_atom_feed_is_valid_stable_and_atomic(db: Path, tmp_path: Path) -> None:
     again_ids = [e.findtext(f"{ATOM}id") for e in again.findall(f"{ATOM}entry")]
     assert len(again_ids) == 4 and set(again_ids) <= set(ids)
     assert out.stat().st_ino != inode and out.stat().st_mode & 0o777 == 0o644
+
+    # Capped: the newest entries only (a first crawl makes every product new).
+    result = changes(db, "--since", "2025-03-01", "--atom", str(out), "--atom-limit", "2")
+    assert result.returncode == 0 and result.stdout.strip() == f"wrote 2 feed entries to {out}"
+    capped = [e.findtext(f"{ATOM}title") for e in parse_feed(out).findall(f"{ATOM}entry")]
+    assert capped == titles[:2]
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
 
@@ -409,13 +415,20 @@ def test_errors_are_one_line(db: Path, tmp_path: Path) -> None:
         (("--run", "1", "--since", "2025-01-01"), 2, "error: give --since or --run, not both"),
         (("--feed-url", "x"), 2, "error: --feed-url: expected an http(s) URL"),
         (("extra",), 2, "error: unexpected arguments: extra"),
-        (("--csv", str(tmp_path / "nowhere" / "c.csv")), 1, "error: cannot write "),
+        (("--csv", str(tmp_path / "nowhere" / "c.csv")), 2, "error: --csv "),
+        (("--atom", str(tmp_path / "nowhere" / "c.atom")), 2, "error: --atom "),
+        (("--atom", str(tmp_path), "--atom-limit", "x"), 2, "error: --atom-limit 'x': expected"),
         (("--atom", str(tmp_path)), 1, f"error: cannot write {tmp_path}: it is a directory"),
     ):
         result = changes(db, *args)
         assert result.returncode == code, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert result.stderr.startswith(message), result.stderr
+    # A feed into a directory that does not exist: nothing is written, the CSV neither.
+    csv_path = tmp_path / "first.csv"
+    result = changes(db, "--csv", str(csv_path), "--atom", str(tmp_path / "nowhere" / "f.atom"))
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    assert not csv_path.exists()
 
 
 def test_before_any_completed_run(tmp_path: Path) -> None:
@@ -428,3 +441,27 @@ def test_before_any_completed_run(tmp_path: Path) -> None:
         "No completed crawl run yet: run `scrapy crawl matter_list` first."
     )
     assert json.loads(changes(path, "--json").stdout) == {"new": [], "removed": [], "changed": []}
+
+
+def test_a_first_crawl_feed_keeps_the_newest_certifications() -> None:
+    """Every product of a first crawl is new at the same moment: the cap keeps the newest
+    certifications."""
+    window = Window(run={"id": 1, "started_at": "2025-03-01T03:00:00+00:00",
+                         "finished_at": "2025-03-01T04:00:00+00:00"})  # fmt: skip
+    report = ChangeReport(window)
+    for day in range(1, 10):
+        report.new.append(
+            {
+                "url": f"https://csa-iot.org/csa_product/p{day}/",
+                "manufacturer": "Maker",
+                "model": f"Model {day}",
+                "first_seen_at": "2025-03-01T03:00:05+00:00",
+                "certification_date": f"2025-02-0{day}",
+            }
+        )
+    assert [e.title for e in entries(report, 3)] == [
+        "New: Maker Model 9",
+        "New: Maker Model 8",
+        "New: Maker Model 7",
+    ]
+    assert len(entries(report, 0)) == 9
