@@ -8,9 +8,11 @@ and withdraws one in 200, so every section of the report has rows. Measured:
 
 - `scrapy report FILE.html` as a user runs it (a subprocess: Python, Scrapy and matplotlib
   start-up included), wall time, best of `repeats`, and the file's size;
+- `scrapy changes --since 2000-01-01 --json` (every product new: the widest window) likewise;
 - in-process, the parts: reading the store (`collect`), drawing the charts, the HTML.
 
-Goals (issue 14, checked in report.py): under 5 s and under 5 MB at 58,000 products.
+Goals (checked in report.py): the report under 5 s and 5 MB (issue 14), `changes --json`
+under 2 s (issue 12), at 58,000 products.
 """
 
 from __future__ import annotations
@@ -62,13 +64,13 @@ def fill(path: Path, products: int, seed: int = 1) -> dict[str, int]:
     return {"products": products, "firmware_updates": len(updates), "withdrawn": len(removed)}
 
 
-def command_run(db: Path, out: Path) -> float:
-    """`scrapy report` in a subprocess; its wall time."""
+def command_run(db: Path, *args: str) -> float:
+    """`scrapy ARGS` on the database, in a subprocess as a user runs it; its wall time."""
     env = {**os.environ, "CERTIS_DB": str(db)}
     env.pop("SCRAPY_SETTINGS_MODULE", None)
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "scrapy", "report", str(out)],
+        [sys.executable, "-m", "scrapy", *args],
         cwd=ROOT,
         env=env,
         check=True,
@@ -102,8 +104,13 @@ def run(products: int = 58_000, repeats: int = 3) -> dict[str, Any]:
         t0 = time.perf_counter()
         written = fill(db, products)
         fill_s = time.perf_counter() - t0
-        times = [command_run(db, out) for _ in range(max(1, repeats))]
+        times = [command_run(db, "report", str(out)) for _ in range(max(1, repeats))]
         size = out.stat().st_size
+        # `scrapy changes --json` over the widest window: every stored product is new in it.
+        changes = [
+            command_run(db, "changes", "--since", "2000-01-01", "--json")
+            for _ in range(max(1, repeats))
+        ]
         return {
             **written,
             "fill_s": round(fill_s, 1),
@@ -112,6 +119,8 @@ def run(products: int = 58_000, repeats: int = 3) -> dict[str, Any]:
             "size_bytes": size,
             "size_mb": round(size / 1_000_000, 3),
             "parts": parts(db),
+            "changes_json_s": round(min(changes), 2),
+            "changes_json_runs_s": [round(t, 2) for t in changes],
         }
 
 

@@ -9,6 +9,7 @@ ANALYZER_GOAL_S = 0.1
 RSS_GOAL_MB = 250.0
 RSS_GOAL_PRODUCTS = 58_000
 REPORT_GOAL_S = 5.0  # issue 14: `scrapy report` at 58,000 products
+CHANGES_GOAL_S = 2.0  # issue 12: `scrapy changes --json` over a window of 58,000 products
 REPORT_GOAL_MB = 5.0
 REPORT_GOAL_PRODUCTS = 58_000
 
@@ -116,6 +117,9 @@ def goals(results: dict[str, Any]) -> list[list[Any]]:
              report["command_s"] < REPORT_GOAL_S),
             (f"report file < {REPORT_GOAL_MB:.0f} MB", f"{report['size_mb']} MB",
              report["size_mb"] < REPORT_GOAL_MB),
+            (f"scrapy changes --json < {CHANGES_GOAL_S:.0f} s (every product new)",
+             f"{report.get('changes_json_s', '-')} s",
+             report.get("changes_json_s", CHANGES_GOAL_S) < CHANGES_GOAL_S),
         ):  # fmt: skip
             rows.append(
                 [

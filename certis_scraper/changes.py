@@ -171,7 +171,10 @@ def display_value(name: str, value: Any) -> Any:
 
 
 def product_entry(row: dict[str, Any], time_key: str) -> dict[str, Any]:
-    entry = {key: display_value(key, row.get(key)) for key in PRODUCT_KEYS}
+    # Of the product keys only the ids may need showing (the view gives them in hex already).
+    entry = {key: row.get(key) for key in PRODUCT_KEYS}
+    for key in ("vid", "pid"):
+        entry[key] = display_value(key, entry[key])
     entry[time_key] = row["changed_at"]
     entry["run_id"] = row["run_id"]
     return entry
