@@ -69,6 +69,8 @@ DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote-control HTTP server runs code sent to it: never on for this crawler.
+REMOTE_CONTROL_ENABLED = False
 
 # --- Retries: 408/429/5xx are worth retrying, 401/403/404 are not (SITE.md) --------------------
 RETRY_ENABLED = True
