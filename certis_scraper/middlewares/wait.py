@@ -3,7 +3,8 @@
 Three things ask for a wait, all through the request's meta (`retry.WAIT_META`): a bad page
 retried after backoff (retry.py), an idle retry round (the spider), and `Retry-After` on
 429/503, read here from the response and carried by the copy that Scrapy's RetryMiddleware
-(550, which runs after this one on responses) re-queues. The wait is an asyncio sleep: the
+(550, which runs after this one on responses) re-queues. A `Retry-After` also holds back every
+other request to that site until it has passed. The wait is an asyncio sleep: the
 reactor keeps serving every other request meanwhile.
 """
 
@@ -14,6 +15,7 @@ import logging
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -50,13 +52,17 @@ class WaitMiddleware:
         conf = crawl_settings(crawler)
         self.max_wait = conf.retry_after_max
         self.retry_codes = {int(c) for c in crawler.settings.getlist("RETRY_HTTP_CODES")}
+        # host -> time.monotonic() before which nothing is sent to it: a site asking to wait
+        # (Retry-After) gets no request at all meanwhile, not only the one it answered.
+        self.quiet_until: dict[str, float] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WaitMiddleware:
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
-        wait = float(request.meta.pop(WAIT_META, 0) or 0) - time.monotonic()
+        not_before = float(request.meta.pop(WAIT_META, 0) or 0)
+        wait = max(not_before, self.quiet_until.get(_host(request.url), 0.0)) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
 
@@ -67,8 +73,11 @@ class WaitMiddleware:
         if wait is None or wait <= 0:
             return response
         capped = min(wait, self.max_wait)
-        # RetryMiddleware copies the meta into the retry: the copy waits, nothing blocks here.
+        # RetryMiddleware copies the meta into the retry: the copy waits, nothing blocks here;
+        # every other request to the site waits as long.
         wait_before(request, capped)
+        host = _host(request.url)
+        self.quiet_until[host] = max(self.quiet_until.get(host, 0.0), request.meta[WAIT_META])
         stats = self.crawler.stats
         if stats is not None:
             stats.inc_value("certis/retry_after/count")
@@ -81,3 +90,7 @@ class WaitMiddleware:
             wait,
         )
         return response
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc

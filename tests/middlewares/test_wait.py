@@ -55,3 +55,20 @@ def test_requests_sharing_a_deadline_wait_once() -> None:
         return time.monotonic() - started
 
     assert 0.25 <= asyncio.run(two_batches()) < 0.5
+
+
+def test_while_a_site_asks_to_wait_nothing_else_is_sent_to_it() -> None:
+    middleware = WaitMiddleware.from_crawler(project_crawler(CERTIS_RETRY_AFTER_MAX=0.3))
+    limited = Request("http://127.0.0.1:8070/page/2/")
+    middleware.process_response(
+        limited, Response(limited.url, status=503, headers={"Retry-After": "1"}, request=limited)
+    )
+
+    async def send(request: Request) -> float:
+        started = time.monotonic()
+        await middleware.process_request(request)
+        return time.monotonic() - started
+
+    # Another page of the same site waits for the Retry-After (capped); another site does not.
+    assert 0.2 <= asyncio.run(send(Request("http://127.0.0.1:8070/csa_product/x/"))) < 1.0
+    assert asyncio.run(send(Request("http://127.0.0.2:8070/csa_product/x/"))) < 0.1
