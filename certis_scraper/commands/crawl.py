@@ -8,7 +8,9 @@ arguments, the settings and the database before starting, and the run's outcome 
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -24,6 +26,8 @@ from certis_scraper.run import FAILED_REASONS
 from certis_scraper.spiders.matter_list import MatterListSpider
 from certis_scraper.store import Store, StoreError
 
+logger = logging.getLogger(__name__)
+
 OK = 0
 FAILED = 1
 BAD_INPUT = 2
@@ -38,8 +42,12 @@ class Command(ScrapyCrawlCommand):
         if args[0] == MatterListSpider.name:
             problem = preflight(opts.spargs, self.settings)
             if problem is not None:
-                print_error(problem[0])
-                self.exitcode = problem[1]
+                message, self.exitcode = problem
+                print_error(message)
+                if self.settings.get("LOG_FILE"):  # scrapyd's job log: the reason is there too
+                    logger.error("error: %s", message)
+                if self.exitcode == BAD_INPUT:
+                    record_refused_run(self.settings, opts.spargs, message)
                 return
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
@@ -60,6 +68,20 @@ def preflight(spargs: Mapping[str, Any], settings: BaseSettings) -> tuple[str, i
     except StoreError as exc:
         return str(exc), FAILED
     return None
+
+
+def record_refused_run(settings: BaseSettings, spargs: Mapping[str, Any], message: str) -> None:
+    """A run refused for bad arguments or settings, in `crawl_runs` with its reason. Only in a
+    database that exists (a refused run never creates one) and can be written."""
+    path = str(settings.get("CERTIS_DB") or "")
+    if not path or not Path(path).is_file():
+        return
+    try:
+        with Store.open(path) as store:
+            run_id = store.start_run(str(spargs.get("mode", "")), dict(spargs))
+            store.finish_run(run_id, "bad_arguments", None, {"error": message})
+    except StoreError as exc:
+        logger.warning("The refused run could not be recorded: %s", exc)
 
 
 def exit_code(crawler: Crawler, *, bootstrap_failed: bool = False) -> int:

@@ -90,9 +90,7 @@ def test_database_locked_by_another_writer(sim: Any, tmp_path: Path) -> None:
     assert len(stored_products(db)) == 60
 
 
-def test_a_second_crawl_on_the_same_database_exits_at_once(
-    make_sim: Any, tmp_path: Path
-) -> None:
+def test_a_second_crawl_on_the_same_database_exits_at_once(make_sim: Any, tmp_path: Path) -> None:
     server = make_sim(products=600, seed=4)
     server.site.set_faults({"slow": True, "slow_delay": 0.05})
     db = tmp_path / "certis.db"
@@ -134,3 +132,25 @@ def test_a_blank_listing_is_not_taken_for_an_empty_site(
     assert result.returncode == 1
     assert_one_line_error(result.stderr, "the listing shows no products, but 60 are stored")
     assert all(r["removed_at"] is None for r in stored_products(db).values())
+
+
+def test_a_refused_run_is_logged_and_recorded(sim: Any, tmp_path: Path) -> None:
+    """Under scrapyd the log file is what people read: a run refused for a bad argument or
+    setting says why there too, and the database it would have written records it."""
+    db = tmp_path / "certis.db"
+    assert crawl(sim.listing_url, db, settings={"CERTIS_DETAILS": "0"}).returncode == 0
+    requests = sim.site.stats()["total"]
+    for arg, setting, needle in (
+        ("mode=fast", {}, "mode='fast'"),
+        ("mode=full", {"CERTIS_MAX_PAGES": "abc"}, "setting CERTIS_MAX_PAGES='abc'"),
+    ):
+        log = tmp_path / f"job-{len(rows(db, 'SELECT id FROM crawl_runs'))}.log"
+        result = crawl_subprocess(
+            sim.listing_url, db, arg, settings={"LOG_FILE": str(log), **setting}
+        )
+        assert result.returncode == 2
+        assert_one_line_error(result.stderr, needle)
+        assert needle in log.read_text(encoding="utf-8")
+        run = rows(db, "SELECT finish_reason, stats FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
+        assert run["finish_reason"] == "bad_arguments" and needle in run["stats"]
+    assert sim.site.stats()["total"] == requests  # nothing fetched by the refused runs
