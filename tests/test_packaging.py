@@ -98,3 +98,15 @@ def test_requirements_pin_every_declared_dependency() -> None:
         assert requirement.specifier.contains(pins[name]), (
             f"requirements.txt pins {name}=={pins[name]}, outside pyproject's {requirement}"
         )
+
+
+def test_extras_for_what_only_some_users_need() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = {
+        name: {normalise(Requirement(text).name) for text in requirements}
+        for name, requirements in project["optional-dependencies"].items()
+    }
+    assert {"scrapyd", "scrapyd-client"} <= extras["deploy"]
+    assert "datasette" in extras["browse"]
+    # Neither is needed to crawl: not among the runtime dependencies.
+    assert not ({"scrapyd", "scrapyd-client", "datasette"} & set(declared()))
