@@ -18,6 +18,7 @@ from scrapy.exceptions import UsageError
 
 from certis_scraper.analysis import analyze
 from certis_scraper.command_base import ReportCommand
+from certis_scraper.positions import SiteStatus
 from certis_scraper.status_check import SiteUnreachable, fetch_site_status
 from certis_scraper.store import Store, StoreError
 
@@ -47,15 +48,12 @@ def _percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 100.0
 
 
-def build_status(store: Store, listing_url: str, user_agent: str, timeout: float) -> dict[str, Any]:
-    """The status report as plain data (what --json prints). Raises SiteUnreachable,
+def build_status(store: Store, listing_url: str, site: SiteStatus | None) -> dict[str, Any]:
+    """The status report as plain data (what --json prints); without the site's status (it
+    could not be reached), the stored side only: `site` and `coverage` are None. Raises
     StoreError."""
     counts = store.counts()
     run = store.last_run()
-    site = fetch_site_status(listing_url, user_agent, timeout=timeout)
-    result = analyze(store, site)
-    live_with_details = counts["live"] - len(result.missing_products)
-    covered = result.site_total_products - result.missing_ranks
     last_run: dict[str, Any] | None = None
     if run is not None:
         stats = run.get("stats") or {}
@@ -68,6 +66,20 @@ def build_status(store: Store, listing_url: str, user_agent: str, timeout: float
             "duration_seconds": _duration(run.get("started_at"), run.get("finished_at")),
             "items": stats.get("item_scraped_count") if isinstance(stats, dict) else None,
         }
+    stored = {
+        "products": counts["products"],
+        "live": counts["live"],
+        "removed": counts["removed"],
+        "with_details": counts["with_details"],
+        "live_with_details": store.live_with_details(),
+        "runs": counts["runs"],
+    }
+    if site is None:
+        return {"site": None, "stored": stored, "coverage": None, "last_run": last_run,
+                "drift": [], "warnings": [], "needs_full_reconciliation": None}  # fmt: skip
+    result = analyze(store, site)
+    covered = result.site_total_products - result.missing_ranks
+    live_with_details = stored["live_with_details"]
     return {
         "site": {
             "listing_url": listing_url,
@@ -75,14 +87,7 @@ def build_status(store: Store, listing_url: str, user_agent: str, timeout: float
             "last_page_count": site.last_page_count,
             "products": site.total,
         },
-        "stored": {
-            "products": counts["products"],
-            "live": counts["live"],
-            "removed": counts["removed"],
-            "with_details": counts["with_details"],
-            "live_with_details": live_with_details,
-            "runs": counts["runs"],
-        },
+        "stored": stored,
         "coverage": {
             "listed_products": covered,
             "listed_percent": _percent(covered, result.site_total_products),
@@ -106,13 +111,18 @@ def render_status(report: dict[str, Any]) -> str:
     )
     lines = [
         f"site      {site['total_pages']} pages, {site['last_page_count']} on the last page,"
-        f" {site['products']} products",
+        f" {site['products']} products"
+        if site
+        else "site      not reached (see the error below)",
         f"stored    {stored['products']} products ({stored['live']} live,"
         f" {stored['removed']} removed), {stored['live_with_details']} live with details",
-        f"coverage  {cov['listed_percent']:.1f}% of the site's products stored"
-        f" ({cov['missing_from_listings']} missing), {cov['details_percent']:.1f}% with details"
-        f" ({cov['missing_details']} missing)",
     ]
+    if cov:
+        lines.append(
+            f"coverage  {cov['listed_percent']:.1f}% of the site's products stored"
+            f" ({cov['missing_from_listings']} missing), {cov['details_percent']:.1f}% with"
+            f" details ({cov['missing_details']} missing)"
+        )
     if run is None:
         lines.append("last run  none yet: run `scrapy crawl matter_list`")
     else:
@@ -150,19 +160,24 @@ class Command(ReportCommand):
         store = self.open_store()
         if store is None:
             return
+        listing_url = self.settings.get("CERTIS_LISTING_URL")
+        site: SiteStatus | None = None
+        unreachable = None
         try:
-            report = build_status(
-                store,
-                self.settings.get("CERTIS_LISTING_URL"),
+            site = fetch_site_status(
+                listing_url,
                 self.settings.get("USER_AGENT"),
                 timeout=self.settings.getfloat("DOWNLOAD_TIMEOUT", 30),
             )
         except SiteUnreachable as exc:
-            self.fail(f"site unreachable: {exc}")
-            return
+            unreachable = f"site unreachable: {exc}"  # the stored side is still worth showing
+        try:
+            report = build_status(store, listing_url, site)
         except StoreError as exc:
             self.fail(str(exc))
             return
         finally:
             store.close()
-        print(json.dumps(report, indent=2) if opts.json else render_status(report))
+        print(json.dumps(report, indent=2) if opts.json else render_status(report), flush=True)
+        if unreachable is not None:
+            self.fail(unreachable)

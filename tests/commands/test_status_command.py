@@ -86,3 +86,8 @@ def test_status_errors(sim: SimServer, tmp_path: Path) -> None:
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: site unreachable: "), result.stderr
+    # Offline, the stored side is still shown, before the error.
+    shown = result.stdout.splitlines()
+    assert shown[0] == "site      not reached (see the error below)"
+    assert shown[1].startswith("stored    ") and "live with details" in shown[1]
+    assert shown[-1].startswith("last run  #1 ")
