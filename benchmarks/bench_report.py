@@ -7,8 +7,11 @@ the store as a crawl would, then a second run that updates the firmware of one p
 and withdraws one in 200, so every section of the report has rows. Measured:
 
 - `scrapy report FILE.html` as a user runs it (a subprocess: Python, Scrapy and matplotlib
-  start-up included), wall time, best of `repeats`, and the file's size;
-- `scrapy changes --since 2000-01-01 --json` (every product new: the widest window) likewise;
+  start-up included, bytecode cached as a user's Python caches it), wall time, best of
+  `repeats`, and the file's size;
+- `scrapy changes --since 2000-01-01 --json` (every product new: the widest window) likewise,
+  its median over `repeats` runs (the goal is judged on it), next to `scrapy version`'s: the
+  start-up that Scrapy itself costs every command;
 - in-process, the parts: reading the store (`collect`), drawing the charts, the HTML.
 
 Goals (checked in report.py): the report under 5 s and 5 MB (issue 14), `changes --json`
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,6 +72,8 @@ def command_run(db: Path, *args: str) -> float:
     """`scrapy ARGS` on the database, in a subprocess as a user runs it; its wall time."""
     env = {**os.environ, "CERTIS_DB": str(db)}
     env.pop("SCRAPY_SETTINGS_MODULE", None)
+    # Sandboxes and CI set this; a user's Python writes its bytecode cache and reuses it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "scrapy", *args],
@@ -104,13 +110,16 @@ def run(products: int = 58_000, repeats: int = 3) -> dict[str, Any]:
         t0 = time.perf_counter()
         written = fill(db, products)
         fill_s = time.perf_counter() - t0
+        command_run(db, "version")  # the first run writes the bytecode cache
         times = [command_run(db, "report", str(out)) for _ in range(max(1, repeats))]
         size = out.stat().st_size
         # `scrapy changes --json` over the widest window: every stored product is new in it.
-        changes = [
-            command_run(db, "changes", "--since", "2000-01-01", "--json")
-            for _ in range(max(1, repeats))
-        ]
+        # Alternated with `scrapy version`, so both see the same machine.
+        changes: list[float] = []
+        startup: list[float] = []
+        for _ in range(max(3, repeats)):
+            changes.append(command_run(db, "changes", "--since", "2000-01-01", "--json"))
+            startup.append(command_run(db, "version"))
         return {
             **written,
             "fill_s": round(fill_s, 1),
@@ -119,8 +128,9 @@ def run(products: int = 58_000, repeats: int = 3) -> dict[str, Any]:
             "size_bytes": size,
             "size_mb": round(size / 1_000_000, 3),
             "parts": parts(db),
-            "changes_json_s": round(min(changes), 2),
+            "changes_json_s": round(statistics.median(changes), 2),
             "changes_json_runs_s": [round(t, 2) for t in changes],
+            "scrapy_version_s": round(statistics.median(startup), 2),
         }
 
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -170,16 +171,6 @@ def display_value(name: str, value: Any) -> Any:
     return for_people(name, value)
 
 
-def product_entry(row: dict[str, Any], time_key: str) -> dict[str, Any]:
-    # Of the product keys only the ids may need showing (the view gives them in hex already).
-    entry = {key: row.get(key) for key in PRODUCT_KEYS}
-    for key in ("vid", "pid"):
-        entry[key] = display_value(key, entry[key])
-    entry[time_key] = row["changed_at"]
-    entry["run_id"] = row["run_id"]
-    return entry
-
-
 def change_entry(row: dict[str, Any]) -> dict[str, Any]:
     entry = {key: row.get(key) for key in CHANGE_KEYS}
     entry["old_value"] = display_value(row["field"], row["old_value"])
@@ -216,18 +207,25 @@ def collect(store: Store, window: Window) -> ChangeReport:
     """The report of a window, from the `recent_changes` view. Raises StoreError."""
     report = ChangeReport(window)
     if window.since is not None:
-        rows = store.recent_changes(since=window.since)
+        names, rows = store.change_rows(since=window.since)
     elif window.run is not None:
-        rows = store.recent_changes(run_id=int(window.run["id"]))
+        names, rows = store.change_rows(run_id=int(window.run["id"]))
     else:
         return report
+    # A first crawl makes every product new (58,000 rows): their entries are picked from the
+    # row tuples in C (itemgetter, zip), not key by key. The view gives their ids in hex already;
+    # only changed values need decoding (change_entry).
+    kind = names.index("kind")
+    new_keys = (*PRODUCT_KEYS, "first_seen_at", "run_id")
+    removed_keys = (*PRODUCT_KEYS, "removed_at", "run_id")
+    product_values = itemgetter(*(names.index(k) for k in (*PRODUCT_KEYS, "changed_at", "run_id")))
     for row in rows:
-        if row["kind"] == "new":
-            report.new.append(product_entry(row, "first_seen_at"))
-        elif row["kind"] == "removed":
-            report.removed.append(product_entry(row, "removed_at"))
+        if row[kind] == "new":
+            report.new.append(dict(zip(new_keys, product_values(row), strict=True)))
+        elif row[kind] == "removed":
+            report.removed.append(dict(zip(removed_keys, product_values(row), strict=True)))
         else:
-            report.changed.append(change_entry(row))
+            report.changed.append(change_entry(dict(zip(names, row, strict=True))))
     return report
 
 

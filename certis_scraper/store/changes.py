@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from certis_scraper.store.base import StoreBase
-from certis_scraper.store.schema import _RECENT_CHANGES_SELECT
+from certis_scraper.store.schema import _CHANGE_FACTS_SELECT, _NEW_FACTS_SELECT
 
 
 class ChangeReads(StoreBase):
@@ -33,18 +33,36 @@ class ChangeReads(StoreBase):
         self, *, since: str | None = None, run_id: int | None = None
     ) -> list[dict[str, Any]]:
         """Rows of the `recent_changes` view recorded at or after `since` (ISO text in the
-        store's format, see `utc_now`) or by run `run_id`; oldest first.
+        store's format, see `utc_now`) or by run `run_id`, as dicts; `change_rows` orders them."""
+        names, rows = self.change_rows(since=since, run_id=run_id)
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
-        Reads the view's SELECT itself, so a database opened read-only before its migration to
-        schema 2 (no view yet) answers the same."""
+    def change_rows(
+        self, *, since: str | None = None, run_id: int | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """The view's column names, and its rows recorded at or after `since` or by run
+        `run_id` as tuples: oldest first, then new and removed before changed, then by URL and
+        field.
+
+        Reads the view's two SELECTs itself, so a database opened read-only before its migration
+        to schema 2 (no view yet) answers the same. Sorted here, not by SQLite: its temporary
+        B-tree of whole rows took half the query's time at 58,000 products (issue 12)."""
         if (since is None) == (run_id is None):
             raise ValueError("give exactly one of since and run_id")
         where, param = ("changed_at >= ?", since) if since is not None else ("run_id = ?", run_id)
-        cursor = self._read(
-            f"SELECT * FROM ({_RECENT_CHANGES_SELECT}) WHERE {where}"
-            " ORDER BY changed_at, kind = 'changed', url, field",
-            (param,),
+        cursor = self._read(f"SELECT * FROM ({_NEW_FACTS_SELECT}) WHERE {where}", (param,))
+        names = [c[0] for c in cursor.description]  # the union's names: the first part's
+        rows = cursor.fetchall()
+        rows += self._read(f"SELECT * FROM ({_CHANGE_FACTS_SELECT}) WHERE {where}", (param,))
+        at, kind, url, field = (names.index(n) for n in ("changed_at", "kind", "url", "field"))
+        # SQLite's order: NULL before any text, and text by its bytes (as str compares it).
+        rows.sort(
+            key=lambda r: (
+                r[at],
+                r[kind] == "changed",
+                r[url],
+                r[field] is not None,
+                r[field] or "",
+            )
         )
-        names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor]
-
+        return names, rows
