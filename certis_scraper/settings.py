@@ -47,6 +47,9 @@ CERTIS_RETRY_AFTER_MAX = 120.0
 CERTIS_DB_BUSY_TIMEOUT = 10.0
 # Items written per database transaction; also flushed when the spider is idle and on close.
 CERTIS_BATCH_SIZE = 200
+# Allocations between young garbage collections while crawling, start-up objects frozen
+# (extensions/gc_tuning.py); 0 leaves Python's collector as it is (700).
+CERTIS_GC_THRESHOLD = 10_000
 
 # --- Politeness towards the live site (tests and benchmarks override these) --------------------
 # Identify the crawler; add your own contact (an email or URL) when you run it against the site.
@@ -94,6 +97,7 @@ EXTENSIONS = {
     # The run's lifecycle first (lock, database, run record): the others rely on it.
     "certis_scraper.extensions.run_store.RunStore": 100,
     "certis_scraper.extensions.progress.CrawlProgress": 500,
+    "certis_scraper.extensions.gc_tuning.GcTuning": 900,
 }
 # Scrapy's LogStats ("Crawled N pages (at N pages/min)") is off: CrawlProgress reports the same
 # pace with what is planned and the ETA, and two periodic reports only repeat each other.
