@@ -64,7 +64,6 @@ from typing import Any
 from urllib.parse import SplitResult, urldefrag, urljoin, urlsplit
 
 from lxml import etree
-from parsel import Selector
 from parsel.csstranslator import css2xpath
 
 from .site import page_number_from_url
@@ -101,11 +100,18 @@ def _clean(text: str | None) -> str | None:
     return value
 
 
-def _selector(text: str) -> Selector | None:
+def _root(text: str) -> Any | None:
+    """The page's lxml tree, parsed as parsel parses HTML (recovering, UTF-8, huge trees) but
+    into plain lxml elements: parsel's Selector and lxml.html's element classes cost a Python
+    call per element reached, a fifth of reading a detail page (issue 15). None for no page."""
     if not isinstance(text, str):
         return None
+    body = _CONTROL.sub("", text).strip().encode("utf-8") or b"<html/>"
+    # A parser per page: lxml parsers must not be shared between threads.
+    parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
     try:
-        return Selector(text=_CONTROL.sub("", text) or "<html></html>", type="html")
+        root = etree.fromstring(body, parser=parser)
+        return root if root is not None else etree.fromstring(b"<html/>", parser=parser)
     except Exception:  # lxml can still refuse some input: a page we cannot read is no page
         return None
 
@@ -221,6 +227,8 @@ def _current_page(root: Any) -> int | None:
     return None
 
 
+_X_CANONICAL = etree.XPath(css2xpath('link[rel="canonical"]') + "/@href", smart_strings=False)
+
 _DOCUMENT_END = re.compile(r"</html\s*>", re.IGNORECASE)
 
 
@@ -248,17 +256,17 @@ _X_CATEGORY = etree.XPath(f"descendant-or-self::*[{_class_test('entry-category')
 
 def _texts(nodes: list[Any]) -> str | None:
     """All the text under these lxml elements, cleaned (of all matches, in document order)."""
-    return _clean(" ".join(text for node in nodes for text in _X_TEXT(node)))
+    return _clean(" ".join(text for node in nodes for text in node.itertext()))
 
 
 def parse_listing(text: str, url: str) -> ListingPage:
     """Cards and pagination of a listing page; a page that is not a listing gives is_listing
     False and no numbers. Never raises."""
-    sel = _selector(text)
-    if sel is None:
+    root = _root(text)
+    if root is None:
         return ListingPage()
     complete = is_complete_document(text)
-    feeds = _X_FEEDS(sel.root)
+    feeds = _X_FEEDS(root)
     is_listing = bool(feeds)
     cards: list[Card] = []
     offsite = 0
@@ -279,10 +287,10 @@ def parse_listing(text: str, url: str) -> ListingPage:
                 index=index,
             )
         )
-    current = _current_page(sel.root) if is_listing else None
+    current = _current_page(root) if is_listing else None
     total: int | None = None
     if is_listing and complete:
-        numbers = _pagination_numbers(sel.root)
+        numbers = _pagination_numbers(root)
         if current is not None:
             numbers.append(current)
         if numbers:
@@ -290,7 +298,7 @@ def parse_listing(text: str, url: str) -> ListingPage:
         elif cards or offsite:
             total = 1
     canonical_page: int | None = None
-    canonical = sel.css('link[rel="canonical"]::attr(href)').get()
+    canonical = next(iter(_X_CANONICAL(root)), None)
     if canonical:
         try:
             canonical_page = page_number_from_url(urljoin(url, canonical.strip()))
@@ -517,10 +525,14 @@ def field_for_label(label: str) -> str | None:
 class _Pair:
     label: str
     value: str | None
-    hrefs: list[str]
+    links_in: Any  # the element whose links belong to the value
+
+    @property
+    def hrefs(self) -> list[str]:
+        """The value's links; read only for the one field that is a link (compliance)."""
+        return list(_X_HREFS(self.links_in))
 
 
-_X_TEXT = etree.XPath(".//text()", smart_strings=False)
 _X_HREFS = etree.XPath("descendant-or-self::a/@href", smart_strings=False)
 _X_DETAILS = etree.XPath(f"//*[{_class_test('entry-product-details')}]")
 _X_ITEMS = etree.XPath(f"descendant-or-self::li[{_class_test('item')}]")
@@ -545,18 +557,27 @@ _X_NEXT_LIST_ITEMS = etree.XPath("./following-sibling::*[1][self::ul or self::ol
 _X_LATER_LIST_ITEMS = etree.XPath("./following::*[self::ul or self::ol][1]/li")
 
 
-def _with_class(node: Any, name: str) -> Any | None:
-    """The first of `node` and its descendants with class `name` (a walk: no XPath per call)."""
+def _label_and_value(node: Any) -> tuple[Any | None, Any | None]:
+    """The first of `node` and its descendants with class `label`, and with class `value`
+    (one walk, no XPath: this runs for every item of every detail page)."""
+    label = value = None
     for element in node.iter(etree.Element):
         classes = element.get("class")
-        if classes and name in classes.split():
-            return element
-    return None
+        if classes:
+            names = classes.split()
+            if label is None and "label" in names:
+                label = element
+            if value is None and "value" in names:
+                value = element
+            if label is not None and value is not None:
+                break
+    return label, value
 
 
 def _etext(node: Any) -> str | None:
-    """All the text under an lxml element, cleaned."""
-    return _clean(" ".join(_X_TEXT(node)))
+    """All the text under an lxml element, cleaned (itertext: the text nodes `.//text()`
+    selects, without an XPath evaluation per call)."""
+    return _clean(" ".join(node.itertext()))
 
 
 def _pair_from_nodes(label_node: Any, value_node: Any) -> _Pair | None:
@@ -566,7 +587,7 @@ def _pair_from_nodes(label_node: Any, value_node: Any) -> _Pair | None:
     return _Pair(
         label=label.rstrip(_COLONS).strip(),
         value=_etext(value_node),
-        hrefs=_X_HREFS(value_node),
+        links_in=value_node,
     )
 
 
@@ -574,7 +595,6 @@ def _pair_from_plain_li(li: Any) -> _Pair | None:
     text = _etext(li)
     if text is None:
         return None
-    hrefs = _X_HREFS(li)
     label: str | None = None
     value: str | None = None
     first = _X_FIRST_LABEL(li)
@@ -594,7 +614,7 @@ def _pair_from_plain_li(li: Any) -> _Pair | None:
     label = label.strip().rstrip(_COLONS).strip()
     if not label:
         return None
-    return _Pair(label=label, value=value, hrefs=hrefs)
+    return _Pair(label=label, value=value, links_in=li)
 
 
 def _category_headings(root: Any) -> Iterator[Any]:
@@ -618,7 +638,7 @@ def _detail_pairs(root: Any, skip: set[Any]) -> Iterator[_Pair]:
     done: set[Any] = set()
     for block in details:
         for li in _X_ITEMS(block):
-            label, value = _with_class(li, "label"), _with_class(li, "value")
+            label, value = _label_and_value(li)
             if label is not None and value is not None:
                 done.add(li)
                 pair = _pair_from_nodes(label, value)
@@ -632,7 +652,7 @@ def _detail_pairs(root: Any, skip: set[Any]) -> Iterator[_Pair]:
             if li in skip or li in seen or li in done:
                 continue
             seen.add(li)
-            labelled = _with_class(li, "label") is not None and _with_class(li, "value") is not None
+            labelled = None not in _label_and_value(li)
             if labelled or _X_SUBLIST(li):
                 continue
             pair = _pair_from_plain_li(li)
@@ -670,10 +690,9 @@ _NORMALISERS: dict[str, Callable[[_Pair, str], Any]] = {
 def _analyse_detail(text: str, url: str) -> tuple[dict[str, Any], list[str]]:
     result: dict[str, Any] = {"url": url}
     unknown: list[str] = []
-    sel = _selector(text)
-    if sel is None:
+    root = _root(text)
+    if root is None:
         return result, unknown
-    root = sel.root
     model = _texts(_X_H1_TITLE(root))
     if model is not None:
         result["model"] = model
