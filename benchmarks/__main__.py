@@ -56,6 +56,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="products of the scale benchmark (default 58000; 11600 with --quick)",
     )
     parser.add_argument(
+        "--scale-repeats",
+        type=int,
+        default=None,
+        help="alternating runs of each side at the scale size (default 3; 1 with --quick)",
+    )
+    parser.add_argument(
         "--no-scale-bare", action="store_true", help="scale benchmark without the bare spider"
     )
     parser.add_argument(
@@ -105,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     names = chosen(args)
     scale_products = args.scale_products or (11_600 if args.quick else 58_000)
+    if args.scale_repeats is None:
+        args.scale_repeats = 1 if args.quick else 3
     analyzer_sizes = tuple(
         int(s)
         for s in (args.analyzer_sizes or ("100000" if args.quick else "100000,1000000")).split(",")
@@ -120,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             "benchmarks": names,
             "products": args.products,
             "scale_products": scale_products,
+            "scale_repeats": args.scale_repeats,
             "analyzer_sizes": list(analyzer_sizes),
             "store_products": store_products,
             "report_products": report_products,
@@ -141,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
                 if "profile" in names:
                     log("profile: project crawl under cProfile")
                     results["profile"] = bench_crawl.profile_crawl(sim, workdir)
+                    log("profile: project crawl sampled by py-spy (if installed)")
+                    results["sampled"] = bench_crawl.sample_crawl(sim, workdir)
                 if "incremental" in names:
                     if not db.exists():
                         log("incremental: first crawl")
@@ -154,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
             scale_bare = not (args.no_scale_bare or args.quick)
             with Simulator(scale_products) as sim:
                 log("scale: project crawl" + (" and bare spider" if scale_bare else ""))
-                results["scale"] = bench_crawl.measure(sim, workdir, bare=scale_bare, serve=False)
+                results["scale"] = bench_crawl.measure(
+                    sim, workdir, bare=scale_bare, serve=False, repeats=args.scale_repeats
+                )
         if "analyzer" in names:
             log(f"analyzer: {analyzer_sizes}")
             results["analyzer"] = bench_analyzer.run(analyzer_sizes)

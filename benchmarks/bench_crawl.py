@@ -16,7 +16,9 @@ import json
 import multiprocessing
 import pstats
 import re
+import shutil
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -172,12 +174,13 @@ def measure(
     """One size: the simulator's rate, the project's crawl (into `db`), the bare spider's.
 
     With `repeats` > 1 the two crawls alternate that many times (each project crawl into a new
-    database) and the fastest of each is reported, with every run's wall time beside it: this
-    machine is shared, and a run slowed by a neighbour says nothing about the code."""
+    database). Each side is reported by its median run (by wall time), with every run's wall
+    and CPU time beside it, and the ratios are medians over medians: this machine is shared,
+    single runs vary by up to 30%, and the fastest run flatters."""
     urls = sim.all_urls()
     urls_file = workdir / f"urls-{sim.products}.txt"
     urls_file.write_text("\n".join(urls) + "\n")
-    result: dict[str, Any] = {"products": sim.products, "urls": len(urls)}
+    result: dict[str, Any] = {"products": sim.products, "urls": len(urls), "repeats": repeats}
     if serve:
         result["simulator"] = serving_rate(sim, urls, serve_clients)
     db = db or workdir / f"crawl-{sim.products}.db"
@@ -189,18 +192,33 @@ def measure(
         projects.append(project_crawl(sim, target, workdir / f"crawl-{sim.products}.log"))
         if bare:
             bares.append(bare_crawl(sim, urls_file, workdir))
-    result["project"] = _fastest(projects)
+    result["project"] = _median_run(projects)
     if bare:
-        result["bare"] = _fastest(bares)
-        result["ratio_wall"] = round(result["project"]["wall_s"] / result["bare"]["wall_s"], 2)
-        result["ratio_cpu"] = round(result["project"]["cpu_s"] / result["bare"]["cpu_s"], 2)
+        result["bare"] = _median_run(bares)
+        project, floor = result["project"], result["bare"]
+        result["ratio_wall"] = round(project["wall_s_median"] / floor["wall_s_median"], 2)
+        result["ratio_cpu"] = round(project["cpu_s_median"] / floor["cpu_s_median"], 2)
+        # Per page, since the two sides' page counts differ by the status re-read.
+        result["ratio_cpu_per_page"] = round(
+            (project["cpu_s_median"] / project["pages"]) / (floor["cpu_s_median"] / floor["pages"]),
+            2,
+        )
     return result
 
 
-def _fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    best = dict(min(runs, key=lambda r: float(r["wall_s"])))
-    best["wall_s_runs"] = [r["wall_s"] for r in runs]
-    return best
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median wall time, with every run's figures and the medians beside it."""
+    ordered = sorted(runs, key=lambda r: float(r["wall_s"]))
+    median = dict(ordered[(len(ordered) - 1) // 2])
+    walls = [float(r["wall_s"]) for r in runs]
+    cpus = [float(r["cpu_s"]) for r in runs]
+    median["wall_s_runs"] = [round(w, 2) for w in walls]
+    median["cpu_s_runs"] = [round(c, 2) for c in cpus]
+    median["wall_s_median"] = round(statistics.median(walls), 2)
+    median["cpu_s_median"] = round(statistics.median(cpus), 2)
+    # Spread: (slowest - fastest) / median.
+    median["wall_spread"] = round((max(walls) - min(walls)) / statistics.median(walls), 2)
+    return median
 
 
 # --- profile ------------------------------------------------------------------------------------
@@ -300,19 +318,103 @@ def profile_crawl(sim: Simulator, workdir: Path) -> dict[str, Any]:
     return summary
 
 
+# --- sampled profile (py-spy) ---------------------------------------------------------------------
+
+# Where a sample of the crawl's main thread falls: the project's parts where its code is on the
+# stack (the first found, in this order: a detail callback's parsing counts for the callback),
+# otherwise the library of the innermost frame.
+PROJECT_AREAS = (
+    ("parse_detail_page", "project: detail callback (parsing included)"),
+    ("parse_listing_page", "project: listing callback (parsing included)"),
+    ("certis_scraper/pipelines/", "project: item pipelines (validate, store)"),
+    ("certis_scraper/", "project: other (start, extensions, middlewares, signals)"),
+)
+LIBRARY_AREAS = (
+    ("scrapy/", "Scrapy"),
+    ("twisted/", "Twisted"),
+    ("asyncio/", "asyncio"),
+    ("lxml/", "lxml/parsel"),
+    ("parsel/", "lxml/parsel"),
+    ("pydantic", "pydantic"),
+)
+
+
+def sample_area(frames: list[str]) -> str:
+    """The area of one sampled stack (root first). The command that runs the crawl is on
+    every stack, so it does not count as project code."""
+    frames = [f for f in frames if "certis_scraper/commands/" not in f]
+    for needle, area in PROJECT_AREAS:
+        if any(needle in frame for frame in frames):
+            return area
+    innermost = frames[-1] if frames else ""
+    for needle, area in LIBRARY_AREAS:
+        if needle in innermost:
+            return area
+    return "other (stdlib, C builtins)"
+
+
+def summarize_samples(raw: Path) -> dict[str, Any]:
+    """py-spy's raw output (one `frame;frame;... count` line per distinct stack) by area,
+    the main thread's only (Twisted's idle thread pool is left out)."""
+    areas: dict[str, int] = {}
+    project_self = total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        if not stack or "Thread._bootstrap" in frames[0]:
+            continue
+        n = int(count)
+        total += n
+        area = sample_area(frames)
+        areas[area] = areas.get(area, 0) + n
+        if "certis_scraper/" in frames[-1]:
+            project_self += n
+    return {
+        "samples": total,
+        "project_self_share": round(project_self / total, 3) if total else 0.0,
+        "by_area": {
+            k: round(v / total, 3) for k, v in sorted(areas.items(), key=lambda kv: -kv[1])
+        },
+    }
+
+
+def py_spy() -> str | None:
+    """py-spy next to this Python (the venv's bin), else on PATH; None if not installed."""
+    beside = Path(sys.executable).with_name("py-spy")
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+def sample_crawl(sim: Simulator, workdir: Path, rate: int = 200) -> dict[str, Any] | None:
+    """The project's crawl sampled by py-spy (a fresh database), summarized; None without
+    py-spy. A sampling profiler costs little and does not inflate small calls as cProfile does."""
+    spy = py_spy()
+    if spy is None:
+        return None
+    raw = workdir / f"crawl-{sim.products}.spy.txt"
+    db = workdir / f"sampled-{sim.products}.db"
+    command = [spy, "record", "-r", str(rate), "-f", "raw", "-o", str(raw), "--"]
+    command += crawl_command(sim.listing_url, db)
+    run = _measured_run(sim, "sampled crawl", command, ROOT, workdir / "sampled.log", 1800)
+    summary = summarize_samples(raw)
+    summary.update(products=sim.products, rate_hz=rate, wall_s_sampled=run["wall_s"])
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--products", type=int, default=5800)
     parser.add_argument("--no-bare", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--repeats", type=int, default=1, help="alternating runs of each")
     args = parser.parse_args(argv)
     with (
         tempfile.TemporaryDirectory(prefix="certis-bench-") as tmp,
         Simulator(args.products) as sim,
     ):
-        result = measure(sim, Path(tmp), bare=not args.no_bare)
+        result = measure(sim, Path(tmp), bare=not args.no_bare, repeats=args.repeats)
         if args.profile:
             result["profile"] = profile_crawl(sim, Path(tmp))
+            result["sampled"] = sample_crawl(sim, Path(tmp))
     print(json.dumps(result, indent=2))
     return 0
 
