@@ -102,6 +102,10 @@ EXTENSIONS = {
 # Scrapy's LogStats ("Crawled N pages (at N pages/min)") is off: CrawlProgress reports the same
 # pace with what is planned and the ETA, and two periodic reports only repeat each other.
 LOGSTATS_INTERVAL = 0
+# Scrapy's check that a generator callback returns no value re-reads and parses the callback's
+# source for every response (its cache is keyed by the bound method, new with each request):
+# 2.5% of a crawl's time. tests/spiders/test_callbacks.py makes the same check once.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 
 # Feeds (`-O products.json`): UTF-8, one record per product (its card and its detail page paired
 # by URL, feeds.py), the same columns in every record. CSV feeds also show ids in hex, neutralise
