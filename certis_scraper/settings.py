@@ -106,6 +106,8 @@ LOGSTATS_INTERVAL = 0
 # source for every response (its cache is keyed by the bound method, new with each request):
 # 2.5% of a crawl's time. tests/spiders/test_callbacks.py makes the same check once.
 WARN_ON_GENERATOR_RETURN_VALUE = False
+# Scrapy's messages; its per-page DEBUG lines are not built unless LOG_LEVEL is DEBUG.
+LOG_FORMATTER = "certis_scraper.logformatter.PageLogFormatter"
 
 # Feeds (`-O products.json`): UTF-8, one record per product (its card and its detail page paired
 # by URL, feeds.py), the same columns in every record. CSV feeds also show ids in hex, neutralise
