@@ -138,7 +138,9 @@ def test_deploy_schedule_and_run_under_scrapyd(make_sim: Any, tmp_path: Path) ->
                     ("setting", f"CERTIS_LISTING_URL={sim.listing_url}"),
                     ("setting", f"CERTIS_DB={db}"),
                     ("setting", "CERTIS_PROGRESS_INTERVAL=0.5"),
-                    ("setting", "DOWNLOAD_DELAY=0"),
+                    # About 6 s of crawling: the second job starts (a poll and an
+                    # interpreter later) while the first still holds the lock.
+                    ("setting", "DOWNLOAD_DELAY=0.1"),
                     ("setting", "AUTOTHROTTLE_ENABLED=0"),
                     ("setting", "CONCURRENT_REQUESTS_PER_DOMAIN=1"),
                 ],
