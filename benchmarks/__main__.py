@@ -21,12 +21,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bench_analyzer, bench_crawl, bench_incremental, bench_report, bench_store
+from benchmarks import (
+    bench_analyzer,
+    bench_crawl,
+    bench_incremental,
+    bench_instructions,
+    bench_report,
+    bench_store,
+)
 from benchmarks._common import BENCH_DIR, Simulator, machine
 from benchmarks.report import render
 
-ALL = ("crawl", "profile", "incremental", "scale", "analyzer", "store", "report")
-QUICK_SKIPS = ("profile",)
+ALL = ("crawl", "profile", "incremental", "scale", "instructions", "analyzer", "store", "report")
+QUICK_SKIPS = ("profile", "instructions")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -168,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
                 results["scale"] = bench_crawl.measure(
                     sim, workdir, bare=scale_bare, serve=False, repeats=args.scale_repeats
                 )
+        if "instructions" in names:
+            log("instructions: project and bare crawls under valgrind (if installed)")
+            results["instructions"] = bench_instructions.run()
         if "analyzer" in names:
             log(f"analyzer: {analyzer_sizes}")
             results["analyzer"] = bench_analyzer.run(analyzer_sizes)

@@ -249,6 +249,25 @@ def render(results: dict[str, Any]) -> str:
             f"{crawl['project']['peak_rss_mb']:.0f} MB.",
             "",
         ]
+    instructions = results.get("instructions")
+    if instructions:
+        small, large = instructions["sizes"]
+        out += [
+            "## Instructions (valgrind): the same comparison without the machine's noise",
+            "",
+            f"Each crawl under `valgrind --tool=cachegrind --cache-sim=no` at {small['products']:,}"
+            f" and {large['products']:,} products; per page = the difference in instructions"
+            " over the difference in pages, start-up = the rest at the smaller size.",
+            "",
+        ]
+        out += _table(
+            ["", "instructions per page (M)", "start-up (G)"],
+            [
+                [side, instructions[side]["per_page_m"], instructions[side]["start_up_g"]]
+                for side in ("project", "bare")
+            ],
+        )
+        out += ["", f"Project / bare per page: {instructions['ratio_per_page']}.", ""]
     incremental = results.get("incremental")
     if incremental:
         out += [

@@ -11,7 +11,7 @@ from benchmarks.__main__ import main
 def test_benchmarks_run_at_toy_size(tmp_path: Path) -> None:
     code = main(
         [
-            "--products", "60", "--skip", "profile,scale", "--adds", "0,1",
+            "--products", "60", "--skip", "profile,scale,instructions", "--adds", "0,1",
             "--analyzer-sizes", "1000", "--store-products", "100", "--report-products", "100",
             "--out", str(tmp_path),
         ]
