@@ -106,10 +106,10 @@ def _root(text: str) -> Any | None:
     call per element reached, a fifth of reading a detail page (issue 15). None for no page."""
     if not isinstance(text, str):
         return None
-    body = _CONTROL.sub("", text).strip().encode("utf-8") or b"<html/>"
     # A parser per page: lxml parsers must not be shared between threads.
     parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
     try:
+        body = _CONTROL.sub("", text).strip().encode("utf-8") or b"<html/>"
         root = etree.fromstring(body, parser=parser)
         return root if root is not None else etree.fromstring(b"<html/>", parser=parser)
     except Exception:  # lxml can still refuse some input: a page we cannot read is no page

@@ -15,6 +15,7 @@ from certis_scraper.pages import (
     normalise_date,
     normalise_hex_id,
     parse_detail,
+    parse_listing,
     split_transports,
 )
 
@@ -458,3 +459,10 @@ def test_complete_document() -> None:
     assert is_complete_document(text.replace("</html>", "</HTML >"))
     assert not is_complete_document(text[: text.index("</body>")])
     assert not is_complete_document("")
+
+
+def test_text_lxml_cannot_take_is_no_page_not_an_error() -> None:
+    # A lone surrogate cannot be encoded for lxml: parse_detail and parse_listing never raise.
+    url = "https://csa-iot.org/csa_product/x/"
+    assert parse_detail("<html><h1>\ud800</h1></html>", url) == {"url": url}
+    assert parse_listing("<html>\ud800</html>", "https://csa-iot.org/csa-iot_products/").cards == []
