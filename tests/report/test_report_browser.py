@@ -26,7 +26,7 @@ from benchmarks.bench_report import fill
 from certis_scraper.report import write_report
 from certis_scraper.store import Store
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 # Each chart's axis labels, as a reader must see them.
 AXES = {
