@@ -117,6 +117,16 @@ def _contains(haystack: Any, needle: Any) -> int:
     return int(str(needle).casefold() in str(haystack).casefold())
 
 
+def _migrate(conn: sqlite3.Connection, statement: str) -> None:
+    """One statement of a migration. Like the `IF NOT EXISTS` of the others, adding a column
+    that is there already is no error (SQLite's ALTER TABLE has no such clause)."""
+    try:
+        conn.execute(statement)
+    except sqlite3.OperationalError as exc:
+        if not ("duplicate column name" in str(exc) and "ADD COLUMN" in statement.upper()):
+            raise
+
+
 class StoreBase:
     """The connection and its rules; the parts of Store (store/__init__.py) build on it."""
 
@@ -198,7 +208,7 @@ class StoreBase:
         try:
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in _split_script(_MIGRATIONS[target]):
-                    conn.execute(statement)
+                    _migrate(conn, statement)
             conn.execute(
                 "INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",

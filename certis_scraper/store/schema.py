@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from certis_scraper.hexids import HEX_FORMAT
 from certis_scraper.items import DETAIL_FIELDS
+from certis_scraper.store.ledger_schema import LEDGER_SCHEMA
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Fields of product_details stored as JSON text, and as 0/1.
 LIST_FIELDS = frozenset({"transport_interface", "primary_device_type_id", "application_categories"})
@@ -210,7 +211,14 @@ CREATE VIEW recent_changes AS {_RECENT_CHANGES_SELECT};
 """
 
 # Migrations: version -> script taking the schema from version - 1 to version.
-_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
+# Schema 5: the ledger's tables (store/ledger_schema.py).
+_MIGRATIONS: dict[int, str] = {
+    1: _SCHEMA_V1,
+    2: _SCHEMA_V2,
+    3: _SCHEMA_V3,
+    4: _SCHEMA_V4,
+    5: LEDGER_SCHEMA,
+}
 
 
 def _split_script(script: str) -> list[str]:

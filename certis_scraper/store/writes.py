@@ -23,11 +23,11 @@ class Writes(StoreBase):
     # ---------------------------------------------------------------------------------------
     # Runs
 
-    def start_run(self, mode: str, args: Mapping[str, Any]) -> int:
+    def start_run(self, mode: str, args: Mapping[str, Any], spider: str = "matter_list") -> int:
         with self._transaction() as conn:
             cursor = conn.execute(
-                "INSERT INTO crawl_runs(started_at, mode, args) VALUES (?, ?, ?)",
-                (utc_now(), mode, json.dumps(dict(args), default=str, sort_keys=True)),
+                "INSERT INTO crawl_runs(started_at, mode, args, spider) VALUES (?, ?, ?, ?)",
+                (utc_now(), mode, json.dumps(dict(args), default=str, sort_keys=True), spider),
             )
             return int(cursor.lastrowid or 0)
 
