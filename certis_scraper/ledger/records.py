@@ -237,3 +237,17 @@ RECORD_TYPES: tuple[type[LedgerRecord], ...] = (
     ModelVersionRecord,
     ComplianceRecord,
 )
+
+
+class AbsentVersion(BaseModel):
+    """A model version the ledger answered "not found" (404, code 5): final."""
+
+    model_config = ConfigDict(frozen=True)
+
+    vid: int
+    pid: int
+    software_version: int
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        return (self.vid, self.pid, self.software_version)

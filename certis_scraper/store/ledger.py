@@ -153,28 +153,11 @@ class LedgerWrites(StoreBase):
     # ---------------------------------------------------------------------------------------
     # Removals
 
-    def ledger_missing(
-        self,
-        record_type: type[LedgerRecord],
-        seen: Collection[Key],
-        *,
-        models: Collection[ModelKey] | None = None,
-    ) -> tuple[int, list[Key]]:
-        """(live rows, live rows not in `seen`) of a record type's table; with `models`, only
-        the rows of those models (a version list is complete for its model alone)."""
-        table, keys = record_type.table, record_type.key_fields
-        where = "removed_at IS NULL"
-        params: list[Any] = []
-        if models is not None:
-            where += (
-                " AND (vid, pid) IN (SELECT json_extract(value, '$[0]'),"
-                " json_extract(value, '$[1]') FROM json_each(?))"
-            )
-            params.append(_keys_json(models))
-        cursor = self._read(f"SELECT {', '.join(keys)} FROM {table} WHERE {where}", params)
-        live = [tuple(row) for row in cursor]
-        seen_set = {tuple(k) for k in seen}
-        return len(live), sorted(k for k in live if k not in seen_set)
+    def ledger_live_keys(self, record_type: type[LedgerRecord]) -> list[Key]:
+        """The keys of a record type's live rows (not marked removed)."""
+        keys = ", ".join(record_type.key_fields)
+        cursor = self._read(f"SELECT {keys} FROM {record_type.table} WHERE removed_at IS NULL")
+        return [tuple(row) for row in cursor]
 
     def mark_ledger_removed(
         self, record_type: type[LedgerRecord], keys: Collection[Key], run_id: int | None
@@ -238,6 +221,14 @@ class LedgerWrites(StoreBase):
             (count,),
         )
         return [(int(v), int(p)) for v, p in cursor]
+
+    def ledger_known(self) -> tuple[int, int]:
+        """(models whose versions are all read, versions stored or found absent)."""
+        models = self._read("SELECT count(*) FROM dcl_models WHERE versions_read_at IS NOT NULL")
+        versions = self._read(
+            "SELECT (SELECT count(*) FROM dcl_model_versions) + (SELECT count(*) FROM dcl_absent)"
+        )
+        return int(models.fetchone()[0]), int(versions.fetchone()[0])
 
     def ledger_counts(self) -> dict[str, int]:
         """Live rows of each ledger table, by record name (vendor, model, version, compliance)."""

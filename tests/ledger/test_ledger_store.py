@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from crawl_helpers import rows
 
 from certis_scraper.ledger.records import (
     ComplianceRecord,
@@ -17,7 +18,6 @@ from certis_scraper.ledger.records import (
     VendorRecord,
 )
 from certis_scraper.store import _MIGRATIONS, SCHEMA_VERSION, Store
-from tests.crawl_helpers import rows
 
 VENDOR = {
     "vendorID": 4937,
@@ -137,9 +137,9 @@ def test_changes_logged_with_the_records_address(store: Store, tmp_path: Path) -
 def test_removed_never_deleted_and_seen_again(store: Store, tmp_path: Path) -> None:
     other = {**MODEL, "pid": 2}
     store.write_ledger([ModelRecord.from_entry(MODEL), ModelRecord.from_entry(other)], 1)
-    live, missing = store.ledger_missing(ModelRecord, [(4937, 1)])
-    assert (live, missing) == (2, [(4937, 2)])
-    assert store.mark_ledger_removed(ModelRecord, missing, 1) == 1
+    assert sorted(store.ledger_live_keys(ModelRecord)) == [(4937, 1), (4937, 2)]
+    assert store.mark_ledger_removed(ModelRecord, [(4937, 2)], 1) == 1
+    assert store.ledger_live_keys(ModelRecord) == [(4937, 1)]
     db = tmp_path / "certis.db"
     assert [r["removed_at"] is None for r in rows(db, "SELECT * FROM dcl_models ORDER BY pid")] == [
         True,
@@ -149,21 +149,6 @@ def test_removed_never_deleted_and_seen_again(store: Store, tmp_path: Path) -> N
     assert rows(db, "SELECT count(*) AS n FROM dcl_models WHERE removed_at IS NULL")[0]["n"] == 2
     fields = [(c["field"], c["new_value"] is None) for c in rows(db, "SELECT * FROM dcl_changes")]
     assert fields == [("removed_at", False), ("removed_at", True)]
-
-
-def test_version_removals_are_scoped_to_the_models_read(store: Store) -> None:
-    store.write_ledger(
-        [
-            ModelVersionRecord.from_entry(VERSION),
-            ModelVersionRecord.from_entry({**VERSION, "softwareVersion": 3}),
-            ModelVersionRecord.from_entry({**VERSION, "pid": 9}),
-        ],
-        1,
-    )
-    assert store.ledger_missing(ModelVersionRecord, [(4937, 1, 3)], models=[(4937, 1)]) == (
-        2,
-        [(4937, 1, 2)],
-    )
 
 
 def test_models_done_only_when_marked_and_versions_known(store: Store) -> None:
