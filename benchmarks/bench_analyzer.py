@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from certis_scraper.analysis import analyze
-from certis_scraper.positions import PAGE_SIZE, SiteStatus
+from certis_scraper.positions import PAGE_SIZE, ListingSize
 from certis_scraper.store import Store
 
 GAP_EVERY = 997  # one missing product every GAP_EVERY ranks
@@ -80,7 +80,7 @@ def run(sizes: tuple[int, ...] = (100_000, 1_000_000)) -> list[dict[str, Any]]:
             store = build(Path(tmp) / "bench.db", size)
             built = time.perf_counter() - started
             statements: list[str] = []
-            status = SiteStatus.from_total(size)
+            status = ListingSize.from_total(size)
             analyze(store, status)  # warm the page cache, as a crawl's start would find it
             store.db.conn.set_trace_callback(statements.append)
             timings = []

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_store import items
-from certis_scraper.positions import SiteStatus
+from certis_scraper.positions import ListingSize
 from certis_scraper.report import ReportFilters, collect
 from certis_scraper.report.charts import all_charts
 from certis_scraper.report.page import render_page
@@ -54,7 +54,7 @@ def fill(path: Path, products: int, seed: int = 1) -> dict[str, int]:
             store.upsert_products(cards[i : i + 1000], run)
             store.upsert_details(details[i : i + 1000], run, refresh_vendors=False)
         store.refresh_vendors()
-        store.finish_run(run, "finished", SiteStatus.from_total(products), {})
+        store.finish_run(run, "finished", ListingSize.from_total(products), {})
         run = store.start_run("full", {})
         updates = [
             {"url": d["url"], "firmware_version": bump_firmware(d.get("firmware_version"))}
@@ -64,7 +64,7 @@ def fill(path: Path, products: int, seed: int = 1) -> dict[str, int]:
         gone = {c["url"] for c in cards[WITHDRAW_EVERY // 2 :: WITHDRAW_EVERY]}
         removed = store.mark_removed([c["url"] for c in cards if c["url"] not in gone], run)
         stats = {"item_scraped_count": len(updates), "finish_reason": "finished"}
-        store.finish_run(run, "finished", SiteStatus.from_total(products - len(gone)), stats)
+        store.finish_run(run, "finished", ListingSize.from_total(products - len(gone)), stats)
     return {"products": products, "firmware_updates": len(updates), "withdrawn": len(removed)}
 
 

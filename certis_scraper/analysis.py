@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from certis_scraper.positions import PAGE_SIZE, Position, SiteStatus, expected_count, site_location
+from certis_scraper.positions import PAGE_SIZE, ListingSize, Position, expected_count, site_location
 from certis_scraper.store import Store
 
 
@@ -120,7 +120,7 @@ def priority_order(
 
 def analyze(
     store: Store,
-    status: SiteStatus,
+    status: ListingSize,
     max_pages: int = 0,
     page_range: Sequence[int] | None = None,
 ) -> MissingDataAnalysis:

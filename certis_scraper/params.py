@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -30,10 +30,26 @@ def parse_page_list(text: str) -> list[int]:
     return sorted(pages)
 
 
-class MatterListArgs(BaseModel):
-    """Arguments of the `matter_list` spider."""
+class SpiderArgs(BaseModel):
+    """A spider's `-a` arguments, validated once. Spiders that keep the mirror declare theirs
+    as `args_model`, a subclass with a `mode`; `scrapy crawl` checks them before starting."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: str
+
+    @classmethod
+    def from_spider_kwargs(cls, kwargs: dict[str, Any]) -> Self:
+        """Validate `-a` arguments; scrapyd's own (`_job`, ...) start with an underscore."""
+        own = {k: v for k, v in kwargs.items() if not k.startswith("_")}
+        try:
+            return cls.model_validate(own)
+        except ValidationError as exc:
+            raise ArgumentError(_one_line(exc, list(cls.model_fields))) from None
+
+
+class MatterListArgs(SpiderArgs):
+    """Arguments of the `matter_list` spider."""
 
     # missing: fetch only what the database lacks; reconcile: re-walk every listing page (put
     # positions right, mark products no longer listed as removed) and fetch only the details
@@ -51,24 +67,16 @@ class MatterListArgs(BaseModel):
             return parse_page_list(value) if value.strip() else None
         return value
 
-    @classmethod
-    def from_spider_kwargs(cls, kwargs: dict[str, Any]) -> MatterListArgs:
-        """Validate `-a` arguments; scrapyd's own (`_job`, ...) start with an underscore."""
-        own = {k: v for k, v in kwargs.items() if not k.startswith("_")}
-        try:
-            return cls.model_validate(own)
-        except ValidationError as exc:
-            raise ArgumentError(_one_line(exc)) from None
 
 
-def _one_line(exc: ValidationError) -> str:
+def _one_line(exc: ValidationError, known: list[str]) -> str:
     problems = []
     for error in exc.errors():
         name = ".".join(str(part) for part in error["loc"][:1]) or "argument"
         if error["type"] == "extra_forbidden":
-            problems.append(f"unknown argument {name!r} (known: mode, pages, refresh)")
-        elif name == "mode":
-            problems.append(f"mode={error['input']!r}: expected 'missing', 'reconcile' or 'full'")
+            problems.append(f"unknown argument {name!r} (known: {', '.join(known)})")
+        elif error["type"] == "literal_error":
+            problems.append(f"{name}={error['input']!r}: expected {error['ctx']['expected']}")
         else:
             message = str(error["msg"]).removeprefix("Value error, ")
             problems.append(f"{name}={error['input']!r}: {message}")

@@ -12,7 +12,7 @@ PAGE_SIZE = 12
 
 
 @dataclass(frozen=True)
-class SiteStatus:
+class ListingSize:
     """What the status check learned: T and L, hence the total number of products."""
 
     total_pages: int
@@ -43,7 +43,7 @@ class SiteStatus:
         return self.last_page_count if site_page == self.total_pages else PAGE_SIZE
 
     @classmethod
-    def from_total(cls, total: int) -> SiteStatus:
+    def from_total(cls, total: int) -> ListingSize:
         if total <= 0:
             return cls(0, 0)
         pages = -(-total // PAGE_SIZE)
@@ -69,14 +69,14 @@ def from_oldest(total: int, site_page: int, card_index: int) -> int:
     return total - 1 - ((site_page - 1) * PAGE_SIZE + card_index)
 
 
-def position(status: SiteStatus, site_page: int, card_index: int) -> Position:
+def position(status: ListingSize, site_page: int, card_index: int) -> Position:
     """Stable position of card `card_index` (0 = top) on `site_page` (1 = newest)."""
     if status.cards_on_site_page(site_page) <= card_index or card_index < 0:
         raise ValueError(f"no card {card_index} on site page {site_page} of {status}")
     return Position.of(from_oldest(status.total, site_page, card_index))
 
 
-def site_location(status: SiteStatus, pos: Position) -> tuple[int, int]:
+def site_location(status: ListingSize, pos: Position) -> tuple[int, int]:
     """(site page, card index) currently showing the product at `pos`."""
     rank = pos.from_oldest
     if not 0 <= rank < status.total:
@@ -84,7 +84,7 @@ def site_location(status: SiteStatus, pos: Position) -> tuple[int, int]:
     return divmod(status.total - 1 - rank, PAGE_SIZE)[0] + 1, (status.total - 1 - rank) % PAGE_SIZE
 
 
-def expected_count(status: SiteStatus, page_id: int) -> int:
+def expected_count(status: ListingSize, page_id: int) -> int:
     """Products a complete `page_id` holds: 12, except the highest (total % 12, or 12)."""
     if not 0 <= page_id < status.page_id_count:
         return 0
@@ -93,7 +93,7 @@ def expected_count(status: SiteStatus, page_id: int) -> int:
     return PAGE_SIZE
 
 
-def site_pages_for_page_id(status: SiteStatus, page_id: int) -> list[int]:
+def site_pages_for_page_id(status: ListingSize, page_id: int) -> list[int]:
     """The one or two site pages (ascending) that show the products of `page_id`."""
     count = expected_count(status, page_id)
     if count == 0:
@@ -103,7 +103,7 @@ def site_pages_for_page_id(status: SiteStatus, page_id: int) -> list[int]:
     return list(range(first, last + 1))
 
 
-def page_ids_for_site_page(status: SiteStatus, site_page: int) -> list[int]:
+def page_ids_for_site_page(status: ListingSize, site_page: int) -> list[int]:
     """The one or two page_ids (ascending) whose products `site_page` shows."""
     cards = status.cards_on_site_page(site_page)
     if cards == 0:

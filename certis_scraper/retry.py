@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-from scrapy import Request, Spider
+from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
 
 # time.monotonic() before which WaitMiddleware holds a request back. A deadline rather than a
@@ -44,15 +45,16 @@ def wait_before(request: Request, seconds: float, now: float | None = None) -> R
 
 
 def retry_bad_page(
-    request: Request | None, reason: str, spider: Spider, conf: RetryPolicy
+    request: Request | None, reason: str, crawler: Crawler, conf: RetryPolicy
 ) -> Request | None:
     """A fresh attempt at a bad page, or None once CERTIS_INCOMPLETE_RETRIES ran out."""
     if request is None:
         return None
+    assert crawler.spider is not None
     attempt = int(request.meta.get("retry_times", 0)) + 1
     retry = get_retry_request(
         request,
-        spider=spider,
+        spider=crawler.spider,
         reason=reason,
         max_retry_times=conf.bad_page_retries,
         priority_adjust=-1,

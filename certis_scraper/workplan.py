@@ -1,7 +1,7 @@
 """The work a run expects and when it will be done: the progress extension's figures.
 
 A run learns which detail pages it needs only as listing pages arrive, so counting the detail
-requests made so far puts the end far too close (13 times on a first crawl). Here the work is
+requests made so far puts the end far too close, most of all on a first crawl. Here the work is
 planned once the status check and the analysis are done, from the site's product count and the
 store, and refined as pages arrive:
 
@@ -17,10 +17,27 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Protocol
 
 # The ETA follows the pace of the last two minutes (all of a shorter run): long enough to smooth
 # out single slow pages, short enough to follow AutoThrottle or a site slowing down.
 RATE_WINDOW = 120.0
+
+
+class WorkOutlook(Protocol):
+    """What a run expects to fetch, handed to the progress extension with the stage that
+    starts the timed work."""
+
+    def details_expected(self, requested: int) -> int:
+        """Detail pages the run will have fetched in all, `requested` so far."""
+        ...
+
+
+class RequestedOnly:
+    """The outlook of a run with no plan: the detail requests made so far are all it expects."""
+
+    def details_expected(self, requested: int) -> int:
+        return requested
 
 
 @dataclass(frozen=True)

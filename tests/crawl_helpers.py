@@ -256,7 +256,7 @@ def crawl(
         feeds = json.loads(feeds) if isinstance(feeds, str) else feeds
         values["FEEDS"] = {**feeds, **_feeds(extra)}
     kwargs = dict(arg.split("=", 1) for arg in spider_args)
-    problem = preflight(kwargs, Settings(values))
+    problem = preflight(MatterListSpider.args_model, kwargs, Settings(values))
     if problem is not None:
         message, code = problem
         return CrawlResult(code, "", f"error: {message}\n")

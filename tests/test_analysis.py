@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from certis_scraper.analysis import CollectionStrategy, analyze, choose_strategy, priority_order
-from certis_scraper.positions import PAGE_SIZE, Position, SiteStatus, position, site_location
+from certis_scraper.positions import PAGE_SIZE, ListingSize, Position, position, site_location
 from certis_scraper.store import Store
 
 
@@ -37,7 +37,7 @@ def fill(store: Store, ranks: Iterable[int], details: bool = True) -> None:
 
 
 def test_empty_database(store: Store) -> None:
-    status = SiteStatus(5, 3)  # 51 products
+    status = ListingSize(5, 3)  # 51 products
     result = analyze(store, status)
     assert result.missing_pages == [1, 2, 3, 4, 5]
     assert result.incomplete_pages == []
@@ -48,7 +48,7 @@ def test_empty_database(store: Store) -> None:
 
 
 def test_complete_database(store: Store) -> None:
-    status = SiteStatus(5, 3)
+    status = ListingSize(5, 3)
     fill(store, range(status.total))
     result = analyze(store, status)
     assert result.missing_pages == [] and result.incomplete_pages == []
@@ -59,7 +59,7 @@ def test_complete_database(store: Store) -> None:
 
 
 def test_a_few_rows_deleted(store: Store) -> None:
-    status = SiteStatus(10, 4)  # 112 products, page_id 9 holds 4
+    status = ListingSize(10, 4)  # 112 products, page_id 9 holds 4
     gone = {5, 50, 51, 110}
     fill(store, (r for r in range(status.total) if r not in gone))
     result = analyze(store, status)
@@ -83,7 +83,7 @@ def test_a_few_rows_deleted(store: Store) -> None:
 
 
 def test_whole_pages_missing(store: Store) -> None:
-    status = SiteStatus(20, 5)
+    status = ListingSize(20, 5)
     missing_site_pages = {3, 4, 9}
     ranks = [
         position(status, p, d).from_oldest
@@ -104,7 +104,7 @@ def test_whole_pages_missing(store: Store) -> None:
 
 
 def test_whole_pages_missing_aligned(store: Store) -> None:
-    status = SiteStatus(6, 12)  # pages align with page_ids
+    status = ListingSize(6, 12)  # pages align with page_ids
     fill(store, (r for r in range(status.total) if r // PAGE_SIZE not in (1, 2)))
     result = analyze(store, status)
     assert result.missing_pages == [4, 5]
@@ -113,9 +113,9 @@ def test_whole_pages_missing_aligned(store: Store) -> None:
 
 
 def test_newest_page_partial(store: Store) -> None:
-    old = SiteStatus(10, 4)
+    old = ListingSize(10, 4)
     fill(store, range(old.total))
-    new = SiteStatus.from_total(old.total + 5)  # 5 products certified since the last run
+    new = ListingSize.from_total(old.total + 5)  # 5 products certified since the last run
     result = analyze(store, new)
     assert result.missing_pages == []
     assert result.priority_pages == [1]
@@ -126,16 +126,16 @@ def test_newest_page_partial(store: Store) -> None:
 
 
 def test_new_products_fill_a_whole_new_page(store: Store) -> None:
-    old = SiteStatus(3, 12)
+    old = ListingSize(3, 12)
     fill(store, range(old.total))
-    result = analyze(store, SiteStatus(4, 12))
+    result = analyze(store, ListingSize(4, 12))
     assert result.missing_pages == [1] and result.priority_pages == [1]
 
 
 def test_drift_after_a_removal(store: Store) -> None:
-    status = SiteStatus(10, 4)
+    status = ListingSize(10, 4)
     fill(store, range(status.total))
-    shrunk = SiteStatus.from_total(status.total - 1)  # one product removed from the site
+    shrunk = ListingSize.from_total(status.total - 1)  # one product removed from the site
     result = analyze(store, shrunk)
     kinds = {f.kind for f in result.drift}
     assert {"more_live_than_site", "positions_beyond_site"} <= kinds
@@ -144,7 +144,7 @@ def test_drift_after_a_removal(store: Store) -> None:
 
 
 def test_unpositioned_is_reported_not_reconciled(store: Store) -> None:
-    status = SiteStatus(2, 12)
+    status = ListingSize(2, 12)
     fill(store, range(status.total))
     store.upsert_products([{"url": url(999), "page_id": 0, "index_in_page": 0}], None)
     store.upsert_details([{"url": url(999), "model": "x"}], None)
@@ -155,7 +155,7 @@ def test_unpositioned_is_reported_not_reconciled(store: Store) -> None:
 
 
 def test_duplicate_positions_detected(store: Store) -> None:
-    status = SiteStatus(2, 12)
+    status = ListingSize(2, 12)
     fill(store, range(status.total))
     # Written by another tool, bypassing the store's rules (and its unique index).
     store.db.conn.execute("DROP INDEX idx_products_position")
@@ -171,7 +171,7 @@ def test_duplicate_positions_detected(store: Store) -> None:
 
 
 def test_missing_products_are_real(store: Store) -> None:
-    status = SiteStatus(2, 12)
+    status = ListingSize(2, 12)
     fill(store, range(20))
     fill(store, range(20, 24), details=False)
     result = analyze(store, status)
@@ -181,7 +181,7 @@ def test_missing_products_are_real(store: Store) -> None:
 
 
 def test_max_pages_and_page_range(store: Store) -> None:
-    status = SiteStatus(30, 7)
+    status = ListingSize(30, 7)
     fill(store, range(0, status.total, 2))  # every other product: all pages incomplete
     full = analyze(store, status)
     assert len(full.priority_pages) == 30 and len(set(full.priority_pages)) == 30
@@ -193,7 +193,7 @@ def test_max_pages_and_page_range(store: Store) -> None:
 
 
 def test_to_dict_is_json(store: Store) -> None:
-    status = SiteStatus(3, 2)
+    status = ListingSize(3, 2)
     fill(store, range(10))
     data = analyze(store, status).to_dict()
     assert json.loads(json.dumps(data)) == data
@@ -202,7 +202,7 @@ def test_to_dict_is_json(store: Store) -> None:
             "total_missing_products", "needs_full_reconciliation"} <= set(data)  # fmt: skip
 
 
-def count_statements(store: Store, status: SiteStatus) -> int:
+def count_statements(store: Store, status: ListingSize) -> int:
     statements: list[str] = []
     store.db.conn.set_trace_callback(statements.append)
     try:
@@ -217,7 +217,7 @@ def test_statement_count_constant(tmp_path: Path) -> None:
     for size in (100, 10_000):
         with Store.open(tmp_path / f"{size}.db") as s:
             fill(s, (r for r in range(size) if r % 37), details=False)
-            counts.append(count_statements(s, SiteStatus.from_total(size)))
+            counts.append(count_statements(s, ListingSize.from_total(size)))
     assert counts[0] == counts[1] <= 5
 
 

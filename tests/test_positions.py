@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from certis_scraper.positions import (
     PAGE_SIZE,
+    ListingSize,
     Position,
-    SiteStatus,
     expected_count,
     page_ids_for_site_page,
     position,
@@ -18,11 +18,11 @@ from certis_scraper.positions import (
 )
 
 statuses = st.builds(
-    SiteStatus, total_pages=st.integers(1, 60), last_page_count=st.integers(1, PAGE_SIZE)
+    ListingSize, total_pages=st.integers(1, 60), last_page_count=st.integers(1, PAGE_SIZE)
 )
 
 
-def all_cards(status: SiteStatus) -> list[tuple[int, int]]:
+def all_cards(status: ListingSize) -> list[tuple[int, int]]:
     return [
         (page, card)
         for page in range(1, status.total_pages + 1)
@@ -31,7 +31,7 @@ def all_cards(status: SiteStatus) -> list[tuple[int, int]]:
 
 
 def test_site_md_example() -> None:
-    status = SiteStatus(482, 4)
+    status = ListingSize(482, 4)
     assert [position(status, 482, d) for d in range(4)] == [Position(0, i) for i in (3, 2, 1, 0)]
     assert position(status, 481, 0) == Position(1, 3)
     assert position(status, 481, 3) == Position(1, 0)
@@ -45,7 +45,7 @@ def test_site_md_example() -> None:
 
 
 @given(statuses)
-def test_bijection_over_all_cards(status: SiteStatus) -> None:
+def test_bijection_over_all_cards(status: ListingSize) -> None:
     cards = all_cards(status)
     ranks = [position(status, p, d).from_oldest for p, d in cards]
     assert sorted(ranks) == list(range(status.total))
@@ -54,7 +54,7 @@ def test_bijection_over_all_cards(status: SiteStatus) -> None:
 
 
 @given(statuses)
-def test_expected_counts_sum_to_total(status: SiteStatus) -> None:
+def test_expected_counts_sum_to_total(status: ListingSize) -> None:
     counts = [expected_count(status, k) for k in range(status.page_id_count)]
     assert sum(counts) == status.total
     assert all(c == PAGE_SIZE for c in counts[:-1])
@@ -62,8 +62,8 @@ def test_expected_counts_sum_to_total(status: SiteStatus) -> None:
 
 
 @given(statuses, st.integers(0, 40))
-def test_positions_stable_when_products_added_at_front(status: SiteStatus, k: int) -> None:
-    grown = SiteStatus.from_total(status.total + k)
+def test_positions_stable_when_products_added_at_front(status: ListingSize, k: int) -> None:
+    grown = ListingSize.from_total(status.total + k)
     for page, card in all_cards(status):
         # The same product is k cards further from the top after k new ones arrive.
         shifted = (page - 1) * PAGE_SIZE + card + k
@@ -72,7 +72,7 @@ def test_positions_stable_when_products_added_at_front(status: SiteStatus, k: in
 
 
 @given(statuses)
-def test_site_pages_for_page_id_cover_exactly_its_cards(status: SiteStatus) -> None:
+def test_site_pages_for_page_id_cover_exactly_its_cards(status: ListingSize) -> None:
     for page_id in range(status.page_id_count):
         pages = site_pages_for_page_id(status, page_id)
         assert 1 <= len(pages) <= 2
@@ -90,7 +90,7 @@ def test_site_pages_for_page_id_cover_exactly_its_cards(status: SiteStatus) -> N
 
 
 @given(statuses)
-def test_page_ids_for_site_page_consistent(status: SiteStatus) -> None:
+def test_page_ids_for_site_page_consistent(status: ListingSize) -> None:
     for page in range(1, status.total_pages + 1):
         ids = page_ids_for_site_page(status, page)
         cards = {position(status, page, d).page_id for d in range(status.cards_on_site_page(page))}
@@ -102,13 +102,13 @@ def test_page_ids_for_site_page_consistent(status: SiteStatus) -> None:
 
 def test_invalid_inputs() -> None:
     with pytest.raises(ValueError):
-        SiteStatus(3, 0)
+        ListingSize(3, 0)
     with pytest.raises(ValueError):
-        SiteStatus(3, 13)
-    status = SiteStatus(2, 5)
+        ListingSize(3, 13)
+    status = ListingSize(2, 5)
     with pytest.raises(ValueError):
         position(status, 2, 5)
     with pytest.raises(ValueError):
         site_location(status, Position.of(status.total))
-    assert SiteStatus.from_total(0).total == 0
-    assert SiteStatus.from_total(24) == SiteStatus(2, 12)
+    assert ListingSize.from_total(0).total == 0
+    assert ListingSize.from_total(24) == ListingSize(2, 12)

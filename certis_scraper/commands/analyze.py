@@ -11,30 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterable
 from typing import Any
 
 from scrapy.exceptions import UsageError
 
 from certis_scraper.analysis import MissingDataAnalysis, analyze
 from certis_scraper.command_base import ReportCommand
-from certis_scraper.positions import SiteStatus
-from certis_scraper.status_check import SiteUnreachable, fetch_site_status
+from certis_scraper.listing_probe import probe_listing_size
+from certis_scraper.positions import ListingSize
+from certis_scraper.ranges import compress_ranges
+from certis_scraper.site_answers import SiteProblem
 from certis_scraper.store import StoreError
-
-
-def compress_ranges(numbers: Iterable[int]) -> str:
-    """[1, 2, 3, 5, 7, 8] -> "1-3, 5, 7-8" (sorted, duplicates dropped)."""
-    parts: list[str] = []
-    ordered = sorted(set(numbers))
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
-        i = j + 1
-    return ", ".join(parts)
 
 
 def render(result: MissingDataAnalysis, counts: dict[str, int], limit: int = 20) -> str:
@@ -131,19 +118,19 @@ class Command(ReportCommand):
         try:
             if opts.total_pages is not None:
                 try:
-                    status = SiteStatus(opts.total_pages, opts.last_page_count)
+                    status = ListingSize(opts.total_pages, opts.last_page_count)
                 except ValueError as exc:
                     raise UsageError(str(exc)) from None
             else:
-                status = fetch_site_status(
+                status = probe_listing_size(
                     self.settings.get("CERTIS_LISTING_URL"),
                     self.settings.get("USER_AGENT"),
                     timeout=self.settings.getfloat("DOWNLOAD_TIMEOUT", 30),
                 )
             result = analyze(store, status, max_pages=max_pages)
             counts = store.counts()
-        except SiteUnreachable as exc:
-            self.fail(f"site unreachable: {exc}")
+        except SiteProblem as exc:
+            self.fail(str(exc))
             return
         except StoreError as exc:
             self.fail(str(exc))

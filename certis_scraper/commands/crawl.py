@@ -2,7 +2,8 @@
 
 Scrapy's own command exits 0 whenever the crawler started. Users (cron, scrapyd, CI) need to
 know that a run could not reach the site or write the database, so this override checks the
-arguments, the settings and the database before starting, and the run's outcome after.
+arguments, the settings and the database before starting any spider that declares its arguments
+(`args_model`, a params.SpiderArgs), and the run's outcome after.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from scrapy.settings import BaseSettings
 from certis_scraper.command_base import print_error
 from certis_scraper.config import CrawlSettings, SettingsError
 from certis_scraper.extensions.run_store import RunStore
-from certis_scraper.params import ArgumentError, MatterListArgs
+from certis_scraper.params import ArgumentError, SpiderArgs
 from certis_scraper.run import FAILED_REASONS
-from certis_scraper.spiders.matter_list import MatterListSpider
 from certis_scraper.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
@@ -39,8 +39,9 @@ class Command(ScrapyCrawlCommand):
         if len(args) != 1:
             raise UsageError("give exactly one spider name: scrapy crawl matter_list")
         assert self.settings is not None and self.crawler_process is not None
-        if args[0] == MatterListSpider.name:
-            problem = preflight(opts.spargs, self.settings)
+        args_model = getattr(self.crawler_process.spider_loader.load(args[0]), "args_model", None)
+        if args_model is not None:
+            problem = preflight(args_model, opts.spargs, self.settings)
             if problem is not None:
                 message, self.exitcode = problem
                 print_error(message)
@@ -55,11 +56,13 @@ class Command(ScrapyCrawlCommand):
         self.exitcode = exit_code(crawler, bootstrap_failed=self.crawler_process.bootstrap_failed)
 
 
-def preflight(spargs: Mapping[str, Any], settings: BaseSettings) -> tuple[str, int] | None:
+def preflight(
+    args_model: type[SpiderArgs], spargs: Mapping[str, Any], settings: BaseSettings
+) -> tuple[str, int] | None:
     """Bad arguments or settings (exit 2) and an unusable database (exit 1) end the run before
     it starts: (one-line message, exit code), or None when the run can start."""
     try:
-        MatterListArgs.from_spider_kwargs(dict(spargs))
+        args_model.from_spider_kwargs(dict(spargs))
         conf = CrawlSettings.from_settings(settings)
     except (ArgumentError, SettingsError) as exc:
         return str(exc), BAD_INPUT

@@ -18,8 +18,9 @@ from scrapy.exceptions import UsageError
 
 from certis_scraper.analysis import analyze
 from certis_scraper.command_base import ReportCommand
-from certis_scraper.positions import SiteStatus
-from certis_scraper.status_check import SiteUnreachable, fetch_site_status
+from certis_scraper.listing_probe import probe_listing_size
+from certis_scraper.positions import ListingSize
+from certis_scraper.site_answers import SiteProblem
 from certis_scraper.store import Store, StoreError
 
 
@@ -48,7 +49,7 @@ def _percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 100.0
 
 
-def build_status(store: Store, listing_url: str, site: SiteStatus | None) -> dict[str, Any]:
+def build_status(store: Store, listing_url: str, site: ListingSize | None) -> dict[str, Any]:
     """The status report as plain data (what --json prints); without the site's status (it
     could not be reached), the stored side only: `site` and `coverage` are None. Raises
     StoreError."""
@@ -161,16 +162,16 @@ class Command(ReportCommand):
         if store is None:
             return
         listing_url = self.settings.get("CERTIS_LISTING_URL")
-        site: SiteStatus | None = None
+        site: ListingSize | None = None
         unreachable = None
         try:
-            site = fetch_site_status(
+            site = probe_listing_size(
                 listing_url,
                 self.settings.get("USER_AGENT"),
                 timeout=self.settings.getfloat("DOWNLOAD_TIMEOUT", 30),
             )
-        except SiteUnreachable as exc:
-            unreachable = f"site unreachable: {exc}"  # the stored side is still worth showing
+        except SiteProblem as exc:
+            unreachable = str(exc)  # the stored side is still worth showing
         try:
             report = build_status(store, listing_url, site)
         except StoreError as exc:

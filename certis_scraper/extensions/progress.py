@@ -1,13 +1,13 @@
-"""CrawlProgress: the original design's progress updates, as a Scrapy extension.
+"""CrawlProgress: a run's progress, as a Scrapy extension.
 
 Turns the spider's signals (signals.py) into stats keys, a progress bar when stderr is a terminal
 (never under scrapyd), a log line every CERTIS_PROGRESS_INTERVAL seconds when no bar is drawn on
 the terminal the log goes to, and, when CERTIS_PROGRESS_FILE is set, JSON-lines events.
 
-The figures (pages and detail pages planned and done, pace, ETA) are computed in one place,
-`figures()`, and the bar, the log line and the events show them alike. The detail pages planned
-are the run's plan (workplan.py: what the site has beyond the store, refined as listing pages
-arrive), not the detail requests made so far.
+It knows nothing of any spider: pages and detail pages are planned, done and failed through the
+signals, and the stage that starts the timed work hands over the run's `WorkOutlook` (how many
+detail pages it expects in all, refined as pages arrive). The figures are computed in one
+place, `figures()`, and the bar, the log line and the events show them alike.
 """
 
 from __future__ import annotations
@@ -26,10 +26,8 @@ from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call
 
 from certis_scraper import signals as certis_signals
 from certis_scraper.config import crawl_settings
-from certis_scraper.extensions.run_store import RunStore
-from certis_scraper.store import StoreError
 from certis_scraper.terminal_bar import TerminalBar
-from certis_scraper.workplan import DetailPlan, RateMeter
+from certis_scraper.workplan import RateMeter, WorkOutlook
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +36,13 @@ STAT = "certis/{}"
 PROGRESS_KEYS = (
     "pages_planned",
     "pages_done",
-    "pages_failed",
+    "pages_failed",  # pages failed with no retry left, and not collected since
     "pages_retried",
     "products",
     "details_planned",  # the plan (expected detail pages), refined as listing pages arrive
     "details_requested",  # detail requests made so far
     "details_done",
-    "details_failed",
+    "details_failed",  # detail pages failed with no retry left, and not fetched since
 )
 # Seconds between redraws of the bar (the log line and events keep CERTIS_PROGRESS_INTERVAL).
 BAR_REFRESH = 0.25
@@ -104,9 +102,12 @@ class CrawlProgress:
         self.started = time.monotonic()
         self.tasks: list[AsyncioLoopingCall | Any] = []
         self.terminal: TerminalBar | None = None
-        self.plan: DetailPlan | None = None
+        self.work: WorkOutlook | None = None
         self.meter = RateMeter()
-        self.final_failed_pages: set[int] = set()
+        # What failed with no retry left: the one count of `certis/pages_failed` and
+        # `certis/details_failed` (a page collected later, after a re-check, counts no more).
+        self.failed_pages: set[int] = set()
+        self.failed_details: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
@@ -176,11 +177,11 @@ class CrawlProgress:
         if "site_page" in request.meta:
             self.event("page_started", page=request.meta["site_page"], url=request.url)
 
-    def stage_started(self, stage: str, planned: int) -> None:
+    def stage_started(self, stage: str, planned: int, work: WorkOutlook | None = None) -> None:
         self.event("stage_started", stage=stage, planned=planned)
-        if stage == "listing":
-            # The status check and the analysis are done: plan the run and start timing it.
-            self.plan = self.make_plan()
+        if work is not None:
+            # The run's work is planned: time it from here (what came before says little).
+            self.work = work
             self.meter.add(time.monotonic(), self.get("pages_done") + self.get("details_done"))
             counts = self.snapshot()
             logger.info(
@@ -199,69 +200,41 @@ class CrawlProgress:
 
     def page_completed(self, page: int, cards: int, expected: int, attempt: int) -> None:
         self.inc("pages_done")
+        if page in self.failed_pages:
+            self.failed_pages.discard(page)
+            self.set("pages_failed", len(self.failed_pages))
         self.event("page_completed", page=page, cards=cards, expected=expected, attempt=attempt)
 
     def page_failed(self, page: int, reason: str, attempt: int, final: bool) -> None:
-        self.inc("pages_failed" if final else "pages_retried")
         if final:
-            self.final_failed_pages.add(page)
+            self.failed_pages.add(page)
+            self.set("pages_failed", len(self.failed_pages))
+        else:
+            self.inc("pages_retried")
         self.event("page_failed", page=page, reason=reason, attempt=attempt, final=final)
 
     def detail_completed(self, url: str) -> None:
         self.inc("details_done")
+        if url in self.failed_details:
+            self.failed_details.discard(url)
+            self.set("details_failed", len(self.failed_details))
 
     def detail_failed(self, url: str, reason: str, final: bool) -> None:
         if final:  # what a retry round will ask again is not failed yet
-            self.inc("details_failed")
+            self.failed_details.add(url)
+            self.set("details_failed", len(self.failed_details))
         self.event("detail_failed", url=url, reason=reason, final=final)
 
     def retry_started(self, round: int, pages: list[int], details: int, delay: float) -> None:
         self.inc("pages_retried", len(pages))
         self.event("retry_started", round=round, pages=pages, details=details, delay=delay)
 
-    # --- the plan ---------------------------------------------------------------------------
-
-    def make_plan(self) -> DetailPlan | None:
-        """Detail pages the run expects, from the site status, the planned listing pages and the
-        store; None without a run (then only the detail requests made count)."""
-        run = RunStore.run_of(self.crawler)
-        if run is None or run.status is None or run.listing is None:
-            return None
-        status = run.status
-        try:
-            live = run.store.counts()["live"]
-            with_details = run.store.live_with_details()
-        except StoreError as exc:
-            logger.warning("No detail plan (counting only detail requests made): %s", exc)
-            return None
-        return DetailPlan.of(
-            mode=run.args.mode,
-            fetch_details=crawl_settings(self.crawler).fetch_details,
-            refresh=run.refresh,
-            site_total=status.total,
-            stored_live=live,
-            live_with_details=with_details,
-            planned_cards=sum(status.cards_on_site_page(p) for p in run.listing.planned),
-        )
-
-    def cards_to_come(self) -> int:
-        """Cards on the planned listing pages not collected (nor failed for good) yet."""
-        run = RunStore.run_of(self.crawler)
-        if run is None or run.status is None or run.listing is None:
-            return 0
-        listing, status = run.listing, run.status
-        return sum(
-            status.cards_on_site_page(p)
-            for p in listing.planned
-            if p not in listing.done and p not in self.final_failed_pages
-        )
-
     # --- reporting --------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, int]:
         counts = {key: self.get(key) for key in PROGRESS_KEYS}
         requested = counts["details_requested"]
-        expected = self.plan.expected(requested, self.cards_to_come()) if self.plan else requested
+        expected = self.work.details_expected(requested) if self.work else requested
         counts["details_planned"] = expected
         self.set("details_planned", expected)
         return counts

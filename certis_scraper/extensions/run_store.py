@@ -1,8 +1,11 @@
 """RunStore: the database's lifecycle for one crawl, as a Scrapy extension.
 
 - spider_opened: take the one-writer lock, open the store, record the run in `crawl_runs`;
-- spider_closed: mark products no longer listed as removed (after a complete walk only), write
-  the run's outcome and figures, close the store, release the lock.
+- spider_closed: let the run's books mark what a finished run no longer saw as removed, write
+  the run's outcome and the books' figures, close the store, release the lock.
+
+It works alike for every spider that declares its arguments (`args_model`): what a run counts
+and what it removes are the books' business (run.RunBook), never this extension's.
 
 The spider, the pipelines and the site guard get the run's typed handle (`CrawlRun`) from here
 (`RunStore.run_of(crawler)`) instead of reaching into each other.
@@ -21,8 +24,7 @@ from scrapy.utils.defer import deferred_from_coro
 from certis_scraper import logs
 from certis_scraper.config import CrawlSettings, crawl_settings
 from certis_scraper.dblock import DatabaseLock, DatabaseLocked
-from certis_scraper.params import MatterListArgs
-from certis_scraper.run import CrawlRun, removal_allowed
+from certis_scraper.run import CrawlRun, RunArgs
 from certis_scraper.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ class RunStore:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunStore:
-        # Only spiders that keep the mirror (they declare `args`) have a run to record.
+        # Only spiders that keep the mirror (they declare `args_model`) have a run to record.
         if not hasattr(crawler.spidercls, "args_model"):
             raise NotConfigured("not a certis spider")
         ext = cls(crawler, crawl_settings(crawler))
@@ -55,7 +57,7 @@ class RunStore:
         return ext.run if ext is not None else None
 
     def spider_opened(self, spider: Spider) -> None:
-        args: MatterListArgs = spider.args  # type: ignore[attr-defined]
+        args: RunArgs = spider.args  # type: ignore[attr-defined]
         try:
             self.lock.acquire()
         except DatabaseLocked as exc:
@@ -64,8 +66,7 @@ class RunStore:
         try:
             store = Store.open(self.conf.db_path, busy_timeout=self.conf.db_busy_timeout)
             run_id = store.start_run(args.mode, args.model_dump())
-            refresh = args.refresh if args.refresh is not None else self.conf.refresh
-            self.run = CrawlRun(store, run_id, args, refresh=refresh)
+            self.run = CrawlRun(store, run_id, args)
         except StoreError as exc:
             if store is not None:
                 store.close()
@@ -95,58 +96,34 @@ class RunStore:
         reason = run.failure[0] if run.failure else reason
         stats = self.crawler.stats
         assert stats is not None
-        try:
-            if reason == "finished" and self.walked_everything(run):
-                self.mark_removed(run)
-        except StoreError as exc:
-            logger.error("Could not mark removed products: %s", exc)
+        if reason == "finished":
+            self.mark_removed(run)
         result = run.result()
         for key, value in result.items():
             stats.set_value(f"certis/result/{key}", value)
-        # Pages and URLs that failed for good, not failure events.
-        stats.set_value("certis/pages_failed", len(result["pages_failed"]))
-        stats.set_value("certis/details_failed", len(result["details_failed"]))
         stats.set_value("certis/retry_rounds", run.retry_round)
         try:
-            run.store.finish_run(run.run_id, reason, run.status, {**result, **stats.get_stats()})
+            run.store.finish_run(run.run_id, reason, run.site_size, {**result, **stats.get_stats()})
         except StoreError as exc:
             logger.error("Could not record the run's outcome: %s", exc)
         finally:
             run.store.close()
             self.lock.release()
         logger.info(
-            "Run %s ended (%s): %d/%d listing pages, %d products, %d/%d details, %.1f s",
+            "Run %s ended (%s): %s, %.1f s",
             run.run_id,
             reason,
-            result["pages_succeeded"],
-            result["pages_planned"],
-            result["products_collected"],
-            result["details_succeeded"],
-            result["details_planned"],
+            run.summary(),
             result["elapsed_seconds"],
         )
 
-    def walked_everything(self, run: CrawlRun) -> bool:
-        """A complete walk of every listing page: only then is a product not seen gone."""
-        return (
-            run.walks_everything
-            and self.conf.max_pages == 0
-            and run.status is not None
-            and run.listing is not None
-            and run.listing.complete
-        )
-
     def mark_removed(self, run: CrawlRun) -> None:
-        assert run.listing is not None and self.crawler.stats is not None
-        seen = run.listing.seen_urls
-        live = run.store.counts()["live"]
-        missing = live - len(seen)
-        if not removal_allowed(live, missing):
-            logger.warning(
-                "Not marking %d of %d stored products removed: too many for one run", missing, live
-            )
-            return
-        removed = run.store.mark_removed(seen, run.run_id)
-        self.crawler.stats.set_value("certis/products_removed", len(removed))
-        if removed:
-            logger.info("Marked %d products no longer listed as removed", len(removed))
+        assert self.crawler.stats is not None
+        for book in run.books:
+            try:
+                counters = book.mark_removed(run.store, run.run_id)
+            except StoreError as exc:
+                logger.error("Could not mark removed rows: %s", exc)
+                continue
+            for key, value in counters.items():
+                self.crawler.stats.set_value(f"certis/{key}", value)

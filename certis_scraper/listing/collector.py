@@ -11,9 +11,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from certis_scraper.listing.tracker import ListingTracker
+from certis_scraper.listing_size import cards_shown
 from certis_scraper.pages import Card, ListingPage
-from certis_scraper.positions import Position, SiteStatus
-from certis_scraper.site_status import cards_shown
+from certis_scraper.positions import ListingSize, Position
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,18 @@ class Short:
 
 @dataclass
 class ListingCollector:
-    status: SiteStatus
+    size: ListingSize
     tracker: ListingTracker = field(init=False)
     planned: set[int] = field(default_factory=set)
     start_plan: list[int] = field(default_factory=list)
     done: set[int] = field(default_factory=set)
     failed: dict[int, str] = field(default_factory=dict)
+    abandoned: set[int] = field(default_factory=set)  # failed with no retry left
     partial: dict[int, dict[str, Card]] = field(default_factory=dict)
     seen_urls: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.tracker = ListingTracker(self.status)
+        self.tracker = ListingTracker(self.size)
 
     def plan(self, pages: Iterable[int]) -> None:
         self.planned.update(pages)
@@ -75,17 +76,20 @@ class ListingCollector:
         positions = [Position.of(r) if r >= 0 else None for r in ranks]
         return Placed(listing.cards, positions, expected)
 
-    def give_up(self, page: int, reason: str) -> list[Card]:
+    def give_up(self, page: int, reason: str, *, final: bool) -> list[Card]:
         """A page that stayed short: every card seen on it, kept without a position (the next
         run's analyzer finds those positions missing and fetches the page again)."""
-        self.fail(page, reason)
+        self.fail(page, reason, final=final)
         return list(self.partial.pop(page, {}).values())
 
-    def fail(self, page: int, reason: str) -> bool:
-        """Record a failure of `page`; False when the page was already collected."""
+    def fail(self, page: int, reason: str, *, final: bool) -> bool:
+        """Record a failure of `page` (`final`: no retry left); False when the page was already
+        collected."""
         if page in self.done:
             return False
         self.failed[page] = reason
+        if final:
+            self.abandoned.add(page)
         return True
 
     def first_seen(self, cards: Sequence[Card]) -> list[str]:
@@ -98,6 +102,19 @@ class ListingCollector:
         """Of `pages`, in their order, those still to request: not collected, and with no short
         copy in hand (its retry is on its way)."""
         return (p for p in pages if p not in self.done and p not in self.partial)
+
+    def cards_to_come(self) -> int:
+        """Cards on the planned pages not collected yet, nor failed with no retry left."""
+        return sum(
+            self.size.cards_on_site_page(p)
+            for p in self.planned
+            if p not in self.done and p not in self.abandoned
+        )
+
+    def correct_shift(self, added: int) -> None:
+        """The products added since the start, as a re-check measured them: every page placed
+        from now on uses it."""
+        self.tracker.shift = added
 
     @property
     def moved(self) -> bool:

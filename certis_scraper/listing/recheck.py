@@ -55,7 +55,7 @@ async def find_moved(collector: ListingCollector, page1: ListingPage, fetch: Fet
         return None
     logger.info("%d products appeared on the site during the run; adjusting", added)
     suspects = [s for s in tracker.suspects(added) if s.page not in fresh]
-    tracker.shift = added
+    collector.correct_shift(added)
     low, high = 0, len(suspects)
     while low < high:
         mid = (low + high) // 2

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from certis_scraper.positions import PAGE_SIZE, Position, SiteStatus, from_oldest, site_location
+from certis_scraper.positions import PAGE_SIZE, ListingSize, Position, from_oldest, site_location
 
 
 @dataclass
@@ -29,7 +29,7 @@ class PlacedPage:
 
 @dataclass
 class ListingTracker:
-    status: SiteStatus
+    size: ListingSize
     shift: int = 0
     ranks: dict[str, int] = field(default_factory=dict)
     placed: dict[int, PlacedPage] = field(default_factory=dict)
@@ -38,11 +38,11 @@ class ListingTracker:
 
     @property
     def total_now(self) -> int:
-        return self.status.total + self.shift
+        return self.size.total + self.shift
 
     def expected_cards(self, page: int) -> int:
         """Cards a complete copy of `page` shows, by the best current knowledge of the site."""
-        return SiteStatus.from_total(self.total_now).cards_on_site_page(page)
+        return ListingSize.from_total(self.total_now).cards_on_site_page(page)
 
     def place(
         self,
@@ -79,7 +79,7 @@ class ListingTracker:
         return computed
 
     def _ranks(self, page: int, places: Sequence[int], shift: int) -> list[int]:
-        total = self.status.total + shift
+        total = self.size.total + shift
         return [from_oldest(total, page, d) for d in places]
 
     def added_since_start(self, page_urls: Sequence[str], page: int = 1) -> int | None:
@@ -108,15 +108,15 @@ class ListingTracker:
         Pages served out of order around a change of the site can leave such a gap.
         """
         expected = {
-            from_oldest(self.status.total, page, d)
+            from_oldest(self.size.total, page, d)
             for page in pages
-            for d in range(self.status.cards_on_site_page(page))
+            for d in range(self.size.cards_on_site_page(page))
         }
         return expected - set(self.ranks.values())
 
     def pages_showing(self, ranks: Iterable[int]) -> set[int]:
         """Site pages that show these ranks now."""
-        now = SiteStatus.from_total(self.total_now)
+        now = ListingSize.from_total(self.total_now)
         return {site_location(now, Position.of(rank))[0] for rank in ranks if 0 <= rank < now.total}
 
     def placed_right(self, earlier: PlacedPage, fresh_urls: Sequence[str]) -> bool:

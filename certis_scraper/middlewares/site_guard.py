@@ -17,8 +17,12 @@ from scrapy.http import Response
 from certis_scraper.config import crawl_settings
 from certis_scraper.errors import describe_error
 from certis_scraper.extensions.run_store import RunStore
-
-BLOCKED_STATUSES = frozenset({401, 403})
+from certis_scraper.site_answers import (
+    BLOCKED_STATUSES,
+    SiteProblem,
+    no_answers_in_a_row,
+    refused,
+)
 
 
 class SiteGuard:
@@ -35,9 +39,7 @@ class SiteGuard:
         self.errors_in_a_row = 0
         # robots.txt answering 403 is Scrapy's to judge (it then allows everything), not a block.
         if response.status in BLOCKED_STATUSES and not _is_robots_txt(request):
-            self.stop(
-                "site_blocked", f"Site refused the crawl (HTTP {response.status}) at {request.url}"
-            )
+            self.stop(refused(response.status, request.url))
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
@@ -46,15 +48,13 @@ class SiteGuard:
         self.errors_in_a_row += 1
         if self.errors_in_a_row >= self.unreachable_after:
             self.stop(
-                "site_unreachable",
-                f"Site unreachable: {self.errors_in_a_row} requests in a row failed, the last "
-                f"{request.url}: {describe_error(exception)}",
+                no_answers_in_a_row(self.errors_in_a_row, request.url, describe_error(exception))
             )
 
-    def stop(self, reason: str, message: str) -> None:
+    def stop(self, problem: SiteProblem) -> None:
         ext = self.crawler.get_extension(RunStore)
         if ext is not None:
-            ext.fail(reason, message)
+            ext.fail(problem.reason, str(problem))
 
 
 def _is_robots_txt(request: Request) -> bool:

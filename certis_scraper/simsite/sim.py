@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from certis_scraper.positions import PAGE_SIZE, SiteStatus
+from certis_scraper.positions import PAGE_SIZE, ListingSize
 
 from . import render
 from .data import Generator, Product, apply_update, bump_firmware, generate, next_date
@@ -138,8 +138,8 @@ class SimSite:
     def listing_url(self) -> str:
         return render.page_url(self.base_url, 1)
 
-    def status(self) -> SiteStatus:
-        return SiteStatus.from_total(len(self._products))
+    def status(self) -> ListingSize:
+        return ListingSize.from_total(len(self._products))
 
     def product_url(self, product: Product) -> str:
         return f"{self.base_url}/csa_product/{product.slug}/"
@@ -261,7 +261,7 @@ class SimSite:
         for product in list(self._products):
             self._detail(unquote(product.slug))
 
-    def _listing(self, page: int, status: SiteStatus) -> SimResponse:
+    def _listing(self, page: int, status: ListingSize) -> SimResponse:
         cached = self._listing_cache.get(page)
         if cached is not None:
             return cached

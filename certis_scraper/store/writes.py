@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from certis_scraper.items import PRODUCT_FIELDS
-from certis_scraper.positions import SiteStatus
+from certis_scraper.positions import ListingSize
 from certis_scraper.store.base import (
     StoreBase,
     _detail_value,
@@ -35,7 +35,7 @@ class Writes(StoreBase):
         self,
         run_id: int,
         finish_reason: str,
-        status: SiteStatus | None,
+        status: ListingSize | None,
         stats: Mapping[str, Any],
     ) -> None:
         with self._transaction() as conn:

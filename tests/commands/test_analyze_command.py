@@ -14,15 +14,16 @@ from pathlib import Path
 import pytest
 from crawl_helpers import ROOT
 
-from certis_scraper.positions import PAGE_SIZE, SiteStatus
+from certis_scraper.listing_probe import probe_listing_size
+from certis_scraper.positions import PAGE_SIZE, ListingSize
 from certis_scraper.site import page_number_from_url
-from certis_scraper.status_check import SiteUnreachable, fetch_site_status
+from certis_scraper.site_answers import SiteProblem
 from certis_scraper.store import Store
 
 SCRAPY = str(Path(sys.executable).with_name("scrapy"))
 
 
-def listing_html(status: SiteStatus, page: int, host: str) -> str:
+def listing_html(status: ListingSize, page: int, host: str) -> str:
     cards = "".join(
         f'<article class="product type-product"><a href="{host}/csa_product/p{page}-{d}/">'
         f'<p class="entry-company">M</p><h3 class="entry-title">Model {d}</h3></a></article>'
@@ -44,7 +45,7 @@ def listing_html(status: SiteStatus, page: int, host: str) -> str:
 
 
 class Site:
-    def __init__(self, status: SiteStatus) -> None:
+    def __init__(self, status: ListingSize) -> None:
         self.status = status
         self.forbidden = False
         site = self
@@ -81,7 +82,7 @@ class Site:
 
 @pytest.fixture
 def site() -> Iterator[Site]:
-    s = Site(SiteStatus(7, 5))
+    s = Site(ListingSize(7, 5))
     yield s
     s.close()
 
@@ -90,7 +91,7 @@ def site() -> Iterator[Site]:
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "certis.db"
     with Store.open(path) as store:
-        status = SiteStatus(7, 5)  # 77 products
+        status = ListingSize(7, 5)  # 77 products
         ranks = [r for r in range(status.total) if r not in (3, 40, 41) and r < 70]
         store.upsert_products(
             [
@@ -117,20 +118,20 @@ def run(*args: str, db: Path, listing_url: str | None = None) -> subprocess.Comp
     )
 
 
-def test_fetch_site_status(site: Site) -> None:
-    assert fetch_site_status(site.listing_url, "test-agent", timeout=5) == SiteStatus(7, 5)
-    site.status = SiteStatus(1, 3)
-    assert fetch_site_status(site.listing_url, "test-agent", timeout=5) == SiteStatus(1, 3)
+def test_probe_listing_size(site: Site) -> None:
+    assert probe_listing_size(site.listing_url, "test-agent", timeout=5) == ListingSize(7, 5)
+    site.status = ListingSize(1, 3)
+    assert probe_listing_size(site.listing_url, "test-agent", timeout=5) == ListingSize(1, 3)
 
 
-def test_fetch_site_status_errors(site: Site) -> None:
-    with pytest.raises(SiteUnreachable, match="not a product listing"):
-        fetch_site_status(f"{site.base}/other/", "test-agent", timeout=5)
+def test_probe_listing_size_errors(site: Site) -> None:
+    with pytest.raises(SiteProblem, match="does not look like the certified-products listing"):
+        probe_listing_size(f"{site.base}/other/", "test-agent", timeout=5)
     site.forbidden = True
-    with pytest.raises(SiteUnreachable, match="403"):
-        fetch_site_status(site.listing_url, "test-agent", timeout=5)
-    with pytest.raises(SiteUnreachable, match="cannot connect"):
-        fetch_site_status("http://127.0.0.1:9/list/", "test-agent", timeout=5)
+    with pytest.raises(SiteProblem, match="403"):
+        probe_listing_size(site.listing_url, "test-agent", timeout=5)
+    with pytest.raises(SiteProblem, match="cannot connect"):
+        probe_listing_size("http://127.0.0.1:9/list/", "test-agent", timeout=5)
 
 
 def test_analyze_json_offline(db: Path) -> None:

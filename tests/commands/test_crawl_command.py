@@ -7,17 +7,22 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from crawl_helpers import (
     crawl,
     crawl_subprocess,
     free_port,
+    project_settings_with,
     rows,
     start_crawl,
     stored_products,
 )
+from scrapy.settings import Settings
+
+from certis_scraper.commands.crawl import preflight
+from certis_scraper.params import SpiderArgs
 
 
 def assert_one_line_error(text: str, needle: str) -> None:
@@ -154,3 +159,13 @@ def test_a_refused_run_is_logged_and_recorded(sim: Any, tmp_path: Path) -> None:
         run = rows(db, "SELECT finish_reason, stats FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
         assert run["finish_reason"] == "bad_arguments" and needle in run["stats"]
     assert sim.site.stats()["total"] == requests  # nothing fetched by the refused runs
+
+
+def test_preflight_checks_the_arguments_of_any_spider_that_declares_them() -> None:
+    class OtherArgs(SpiderArgs):
+        mode: Literal["missing", "full"] = "missing"
+
+    settings = Settings(project_settings_with(CERTIS_DB="/nonexistent/dir/certis.db"))
+    problem = preflight(OtherArgs, {"mode": "reconcile"}, settings)
+    message = "invalid spider arguments: mode='reconcile': expected 'missing' or 'full'"
+    assert problem == (message, 2)

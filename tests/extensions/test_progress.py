@@ -21,6 +21,7 @@ from crawl_helpers import project_crawler, screen
 
 from certis_scraper import signals as certis_signals
 from certis_scraper.extensions.progress import CrawlProgress, format_duration
+from certis_scraper.workplan import RequestedOnly
 
 BAR = re.compile(r"^\s*\d+%\|[^|]*\| listing \d+/\d+, details \d+/\d+, [\d.]+ pages/s, ETA \S+$")
 record = logging.getLogger("certis_scraper.test")
@@ -70,12 +71,28 @@ def in_loop(body: Callable[[], None]) -> None:
     asyncio.run(main())
 
 
-def test_progress_extension_counts_and_writes_events(tmp_path: Path) -> None:
+class Clock:
+    """time.monotonic() for the progress extension, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_progress_extension_counts_and_writes_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    monkeypatch.setattr("certis_scraper.extensions.progress.time", clock)
     ext, events = make_progress(tmp_path)
     ext.bar = False
     ext.spider_opened()
     ext.planned(pages=3, details=2)
-    ext.stage_started(stage="listing", planned=3)
+    clock.now += 1  # the status check and the plan take 1 s
+    ext.stage_started(stage="listing", planned=3, work=RequestedOnly())
+    clock.now += 4  # then 2 pages done in 4 s
     ext.page_completed(page=1, cards=12, expected=12, attempt=0)
     ext.page_failed(page=2, reason="incomplete: 6/12 cards", attempt=0, final=False)
     ext.page_failed(page=3, reason="HTTP 500", attempt=1, final=True)
@@ -110,11 +127,10 @@ def test_progress_extension_counts_and_writes_events(tmp_path: Path) -> None:
     ]
     finished = lines[-1]
     assert finished["reason"] == "finished" and finished["pages_done"] == 1
-    # Everything planned is done or failed: nothing remains.
-    assert finished["eta_seconds"] == 0
-    for event in (lines[1], lines[-2], finished):
-        assert event["elapsed_seconds"] >= 0
-        assert "eta_seconds" in event
+    # Timed from the plan on: 2 pages (1 listing, 1 detail) in the 4 s since; page 2 still
+    # awaits its retry, 2 s away at that pace.
+    assert (lines[1]["elapsed_seconds"], lines[1]["rate"], lines[1]["eta_seconds"]) == (1, 0, None)
+    assert (finished["elapsed_seconds"], finished["rate"], finished["eta_seconds"]) == (5, 0.5, 2)
 
 
 def test_progress_log_line_when_stderr_is_not_a_terminal(
@@ -144,7 +160,7 @@ def test_the_bar_is_drawn_by_tqdm_and_log_records_print_above_it(
     def run() -> None:
         ext.spider_opened()
         ext.planned(pages=4, details=0)  # as the spider: the plan, then the listing stage
-        ext.stage_started(stage="listing", planned=4)
+        ext.stage_started(stage="listing", planned=4, work=RequestedOnly())
         ext.page_completed(page=1, cards=12, expected=12, attempt=0)
         ext.draw()
         record.info("a record while the bar is shown")

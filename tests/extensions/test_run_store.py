@@ -3,22 +3,30 @@ database, and what a second writer is told."""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any, Literal
 
 import pytest
-from crawl_helpers import project_crawler, rows
+from crawl_helpers import project_crawler, project_settings_with, rows
+from scrapy import Spider
 from scrapy.exceptions import CloseSpider
+from scrapy.utils.test import get_crawler
 
 from certis_scraper.dblock import DatabaseLock, DatabaseLocked
 from certis_scraper.extensions.run_store import RunStore
+from certis_scraper.listing.books import ListingBooks
 from certis_scraper.listing.collector import ListingCollector
-from certis_scraper.positions import SiteStatus
+from certis_scraper.params import SpiderArgs
+from certis_scraper.positions import ListingSize
 from certis_scraper.spiders.matter_list import MatterListSpider
+from certis_scraper.store import Store
 
 
 def open_run(db: Path, **args: str) -> tuple[RunStore, MatterListSpider]:
@@ -34,13 +42,62 @@ def test_a_run_is_recorded_from_open_to_close(tmp_path: Path) -> None:
     db = tmp_path / "certis.db"
     ext, _ = open_run(db, mode="full")
     assert ext.run is not None
-    ext.run.status = SiteStatus(1, 3)
-    ext.run.listing = ListingCollector(ext.run.status)
+    ext.run.site_size = ListingSize(1, 3)
+    ext.run.keep(ListingBooks(walks_everything=True, collector=ListingCollector(ListingSize(1, 3))))
     ext.spider_closed("finished")
     run = rows(db, "SELECT * FROM crawl_runs")[-1]
     assert run["mode"] == "full" and run["finish_reason"] == "finished"
     assert run["site_total_products"] == 3
     assert not ext.lock.held  # released with the store
+
+
+class LedgerArgs(SpiderArgs):
+    mode: Literal["missing", "full"] = "missing"
+
+
+class LedgerBook:
+    """A book of another spider: RunStore reports what it counts and removes, nothing more."""
+
+    def figures(self, elapsed: float) -> dict[str, Any]:
+        return {"lists_walked": 3}
+
+    def summary(self) -> str:
+        return "3 lists walked"
+
+    def mark_removed(self, store: Store, run_id: int) -> dict[str, int]:
+        return {"models_removed": 2}
+
+
+class LedgerSpider(Spider):
+    name = "ledger_like"
+    args_model = LedgerArgs
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__()
+        self.args = LedgerArgs.from_spider_kwargs(kwargs)
+
+
+def test_any_spider_that_declares_its_arguments_gets_a_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "certis.db"
+    crawler = get_crawler(LedgerSpider, project_settings_with(CERTIS_DB=str(db)))
+    assert crawler.stats is not None
+    crawler.stats.open_spider()
+    spider = LedgerSpider.from_crawler(crawler, mode="full")
+    ext = crawler.get_extension(RunStore)
+    assert ext is not None
+    ext.spider_opened(spider)
+    assert ext.run is not None
+    ext.run.keep(LedgerBook())
+    caplog.set_level(logging.INFO)
+    ext.spider_closed("finished")
+    assert crawler.stats.get_value("certis/result/lists_walked") == 3
+    assert crawler.stats.get_value("certis/models_removed") == 2
+    run = rows(db, "SELECT * FROM crawl_runs")[-1]
+    assert run["mode"] == "full" and run["finish_reason"] == "finished"
+    assert json.loads(run["stats"])["lists_walked"] == 3
+    assert "ended (finished): 3 lists walked," in caplog.text
 
 
 def test_a_second_writer_is_refused_with_who_holds_the_lock(tmp_path: Path) -> None:

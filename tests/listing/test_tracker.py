@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from certis_scraper.listing.tracker import ListingTracker
-from certis_scraper.positions import SiteStatus, position
+from certis_scraper.positions import ListingSize, position
 
 
 def urls(page: int, count: int, prefix: str = "p") -> list[str]:
@@ -11,7 +11,7 @@ def urls(page: int, count: int, prefix: str = "p") -> list[str]:
 
 
 def test_tracker_places_cards_at_their_stable_positions() -> None:
-    status = SiteStatus(5, 7)
+    status = ListingSize(5, 7)
     tracker = ListingTracker(status)
     ranks = tracker.place(2, urls(2, 12))
     assert [r // 12 for r in ranks] == [position(status, 2, d).page_id for d in range(12)]
@@ -19,7 +19,7 @@ def test_tracker_places_cards_at_their_stable_positions() -> None:
 
 
 def test_tracker_notices_new_products_from_cards_seen_before() -> None:
-    status = SiteStatus(4, 12)  # 48 products
+    status = ListingSize(4, 12)  # 48 products
     tracker = ListingTracker(status)
     page2 = urls(2, 12)
     tracker.place(2, page2)
@@ -33,7 +33,7 @@ def test_tracker_notices_new_products_from_cards_seen_before() -> None:
 
 
 def test_tracker_counts_products_added_from_a_fresh_first_page() -> None:
-    tracker = ListingTracker(SiteStatus(3, 5))
+    tracker = ListingTracker(ListingSize(3, 5))
     first = urls(1, 12)
     tracker.place(1, first)
     assert tracker.added_since_start(first) == 0

@@ -18,7 +18,9 @@ def guard(monkeypatch: pytest.MonkeyPatch) -> tuple[SiteGuard, list[tuple[str, s
     crawler = project_crawler(CERTIS_UNREACHABLE_AFTER=3)
     stops: list[tuple[str, str]] = []
     middleware = SiteGuard.from_crawler(crawler)
-    monkeypatch.setattr(middleware, "stop", lambda reason, message: stops.append((reason, message)))
+    monkeypatch.setattr(
+        middleware, "stop", lambda problem: stops.append((problem.reason, str(problem)))
+    )
     return middleware, stops
 
 
@@ -29,7 +31,7 @@ def response(status: int) -> Response:
 def test_403_ends_the_run_as_blocked(guard: Any) -> None:
     middleware, stops = guard
     middleware.process_response(Request("http://127.0.0.1/x"), response(403))
-    assert stops == [("site_blocked", "Site refused the crawl (HTTP 403) at http://127.0.0.1/x")]
+    assert stops == [("site_blocked", "site refused the crawl (HTTP 403) at http://127.0.0.1/x")]
 
 
 def test_errors_in_a_row_end_the_run_and_any_answer_resets_the_count(guard: Any) -> None:

@@ -18,7 +18,7 @@ from parsel import Selector
 
 from certis_scraper.items import ProductDetailItem
 from certis_scraper.pages import parse_detail, parse_listing
-from certis_scraper.positions import PAGE_SIZE, SiteStatus, position
+from certis_scraper.positions import PAGE_SIZE, ListingSize, position
 from certis_scraper.simsite import SimServer, SimSite
 from certis_scraper.site import page_url
 
@@ -123,7 +123,7 @@ def test_listing_structure(sim: SimServer) -> None:
     assert cards(text) == expected
     assert all(row["url"].startswith(sim.base_url + "/csa_product/") for row in truth)
     status = sim.site.status()
-    assert status == SiteStatus(5, 12)
+    assert status == ListingSize(5, 12)
     assert max(page_numbers(text)) == 5
     assert current_marker(text) == 1
     assert canonical(text) == sim.listing_url
@@ -369,7 +369,7 @@ def test_add_products_appear_first_and_shift_pages(sim: SimServer) -> None:
     assert [c["url"] for c in new_page1[:3]] == [r["url"] for r in added]
     assert new_page1[3:] == page1[:9]
     assert cards(listing(client, 2))[:3] == page1[9:]
-    assert sim.site.status() == SiteStatus(6, 3)
+    assert sim.site.status() == ListingSize(6, 3)
     assert max(page_numbers(listing(client, 1))) == 6
     assert len(cards(listing(client, 6))) == 3
     for row in added:

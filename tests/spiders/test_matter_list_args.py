@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from certis_scraper.params import ArgumentError, MatterListArgs, parse_page_list
-from certis_scraper.spiders.matter_list import compress_pages
 
 
 def test_page_list_parsing() -> None:
@@ -31,8 +30,3 @@ def test_refresh_and_reconcile_arguments() -> None:
     assert MatterListArgs.from_spider_kwargs({}).refresh is None
     with pytest.raises(ArgumentError, match="refresh='-1'"):
         MatterListArgs.from_spider_kwargs({"refresh": "-1"})
-
-
-def test_compress_pages() -> None:
-    assert compress_pages([1, 2, 3, 7, 9, 10]) == "1-3, 7, 9-10"
-    assert compress_pages([]) == ""

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from certis_scraper.hexids import hex_id
-from certis_scraper.positions import SiteStatus
+from certis_scraper.positions import ListingSize
 from certis_scraper.store import _MIGRATIONS, SCHEMA_VERSION, Store, StoreBusy, StoreError
 
 
@@ -316,7 +316,7 @@ def test_fts_search(store: Store) -> None:
 def test_runs(store: Store) -> None:
     assert store.last_run() is None
     run = store.start_run("missing", {"pages": "1-3"})
-    store.finish_run(run, "finished", SiteStatus(10, 4), {"item_scraped_count": 5})
+    store.finish_run(run, "finished", ListingSize(10, 4), {"item_scraped_count": 5})
     last = store.last_run()
     assert last is not None
     assert (last["id"], last["finish_reason"], last["site_total_products"]) == (

@@ -1,8 +1,8 @@
-"""Stage 1's one rule: the site's T (pages) and L (cards on the last page) from listing pages 1
-and T, and how far to trust L.
+"""The listing's size, T (pages) and L (cards on the last page), from listing pages 1 and T, and
+how far to trust L.
 
 Shared by the spider (which fetches through Scrapy) and the commands (which fetch with urllib),
-so the two can never count differently. Pure: pages in, SiteStatus or a StatusProblem out.
+so the two can never count differently. Pure: pages in, ListingSize or a SiteProblem out.
 """
 
 from __future__ import annotations
@@ -11,15 +11,8 @@ from collections.abc import Mapping, Sequence
 from enum import Enum
 
 from certis_scraper.pages import ListingPage
-from certis_scraper.positions import PAGE_SIZE, SiteStatus, from_oldest
-
-
-class StatusProblem(Exception):
-    """The listing cannot be trusted; `reason` is the run's finish reason, the message one line."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+from certis_scraper.positions import PAGE_SIZE, ListingSize, from_oldest
+from certis_scraper.site_answers import SiteProblem
 
 
 def cards_shown(listing: ListingPage) -> int:
@@ -32,26 +25,26 @@ def total_pages(first: ListingPage) -> int:
     return first.total_pages or (1 if cards_shown(first) else 0)
 
 
-def derive_status(first: ListingPage, last: ListingPage | None) -> SiteStatus:
-    """SiteStatus from page 1 and page T (None when T <= 1: page 1 is the last page)."""
+def derive_size(first: ListingPage, last: ListingPage | None) -> ListingSize:
+    """ListingSize from page 1 and page T (None when T <= 1: page 1 is the last page)."""
     pages = total_pages(first)
     if pages == 0:
-        return SiteStatus(0, 0)
+        return ListingSize(0, 0)
     page = first if last is None or pages == 1 else last
     if page.current_page not in (None, pages):
-        raise StatusProblem(
+        raise SiteProblem(
             "site_not_listing",
             f"page 1 says there are {pages} pages, but page {pages} is page "
             f"{page.current_page}: the listing changed during the check, try again",
         )
     count = cards_shown(page)
     if not 1 <= count <= PAGE_SIZE:
-        raise StatusProblem(
+        raise SiteProblem(
             "site_not_listing",
             f"page 1 says there are {pages} pages, but page {pages} shows {count} products "
             f"(expected 1-{PAGE_SIZE})",
         )
-    return SiteStatus(pages, count)
+    return ListingSize(pages, count)
 
 
 class Verdict(Enum):
@@ -67,7 +60,7 @@ def status_urls(first: ListingPage, last: ListingPage | None) -> list[tuple[int,
 
 
 def verify(
-    status: SiteStatus, cards: Sequence[tuple[int, int, str]], stored: Mapping[str, int]
+    status: ListingSize, cards: Sequence[tuple[int, int, str]], stored: Mapping[str, int]
 ) -> Verdict:
     """Does L agree with the ranks stored for the status pages' cards?
 

@@ -1,18 +1,18 @@
-"""site_status.py: T and L from pages 1 and T, and whether stored positions confirm L."""
+"""listing_size.py: T and L from pages 1 and T, and whether stored positions confirm L."""
 
 from __future__ import annotations
 
 import pytest
 
-from certis_scraper.pages import Card, ListingPage
-from certis_scraper.positions import SiteStatus, from_oldest
-from certis_scraper.site_status import (
-    StatusProblem,
+from certis_scraper.listing_size import (
     Verdict,
-    derive_status,
+    derive_size,
     status_urls,
     verify,
 )
+from certis_scraper.pages import Card, ListingPage
+from certis_scraper.positions import ListingSize, from_oldest
+from certis_scraper.site_answers import SiteProblem
 
 
 def listing(count: int, *, page: int, total: int | None, offsite: int = 0) -> ListingPage:
@@ -29,29 +29,29 @@ def listing(count: int, *, page: int, total: int | None, offsite: int = 0) -> Li
 
 def test_t_from_page_1_and_l_from_page_t_counting_off_site_cards() -> None:
     first = listing(12, page=1, total=21)
-    assert derive_status(first, listing(9, page=21, total=21, offsite=1)) == SiteStatus(21, 10)
-    assert derive_status(listing(7, page=1, total=None), None) == SiteStatus(1, 7)
-    assert derive_status(listing(0, page=1, total=None), None) == SiteStatus(0, 0)
+    assert derive_size(first, listing(9, page=21, total=21, offsite=1)) == ListingSize(21, 10)
+    assert derive_size(listing(7, page=1, total=None), None) == ListingSize(1, 7)
+    assert derive_size(listing(0, page=1, total=None), None) == ListingSize(0, 0)
 
 
 def test_a_page_t_that_is_another_page_or_empty_is_refused() -> None:
     first = listing(12, page=1, total=21)
-    with pytest.raises(StatusProblem, match="is page 20") as moved:
-        derive_status(first, listing(12, page=20, total=21))
+    with pytest.raises(SiteProblem, match="is page 20") as moved:
+        derive_size(first, listing(12, page=20, total=21))
     assert moved.value.reason == "site_not_listing"
-    with pytest.raises(StatusProblem, match="shows 0 products"):
-        derive_status(first, listing(0, page=21, total=21))
+    with pytest.raises(SiteProblem, match="shows 0 products"):
+        derive_size(first, listing(0, page=21, total=21))
 
 
 def test_stored_positions_confirm_or_contradict_l() -> None:
     first, last = listing(12, page=1, total=3), listing(4, page=3, total=3)
     cards = status_urls(first, last)
-    true = SiteStatus(3, 4)
+    true = ListingSize(3, 4)
     stored = {url: from_oldest(true.total, page, index) for page, index, url in cards}
     assert verify(true, cards, stored) is Verdict.CONFIRMED
     assert verify(true, cards, {}) is Verdict.UNCONFIRMED  # a first crawl
     # Page T served with 2 of its 4 cards: L = 2 puts every rank 2 too low.
-    short = SiteStatus(3, 2)
+    short = ListingSize(3, 2)
     assert verify(short, status_urls(first, listing(2, page=3, total=3)), stored) is (
         Verdict.CONTRADICTED
     )
