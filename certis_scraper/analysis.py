@@ -1,12 +1,10 @@
 """Stage 2: what is missing from the store, and which listing pages to fetch first.
 
-The original `DatabaseAnalyzer` (seed section 3.1) issued one query per page, assumed 12
-products per page and page_id == site page, and left `find_missing_products` empty. Here:
-- the site has ranks 0..total-1 counted from the oldest product (positions.py); a live stored
-  product at (page_id, index) fills rank page_id*12+index when that rank exists on the site;
-- expected counts come from `positions.expected_count`, site pages from `positions.site_location`
-  of the missing ranks, so only the site pages that show a missing product are fetched;
-- the store is read with a constant number of statements (one GROUP BY over the position index,
+- The site has ranks 0..total-1 counted from the oldest product (positions.py); a live stored
+  product at (page_id, index) fills rank page_id*12+index when that rank exists on the site.
+- Expected counts come from `positions.expected_count`, site pages from `positions.site_location`
+  of the missing ranks, so only the site pages that show a missing product are fetched.
+- The store is read with a constant number of statements (one GROUP BY over the position index,
   one count, one anti-join for products without details) whatever its size.
 """
 
@@ -22,7 +20,11 @@ from certis_scraper.store import Store
 
 
 class CollectionStrategy(StrEnum):
-    """The original's four strategies (seed: determine_collection_strategy)."""
+    """A label for the shape of what is missing, shown in the log and by `scrapy analyze`.
+
+    It is a report only: it decides nothing. What a run fetches is `priority_pages` (every
+    missing page, then the pages showing the gaps of incomplete page_ids) and the products
+    without details, whatever the label says."""
 
     RECOVERY_ONLY = "recovery_only"  # nothing to fetch from listing pages nor detail pages
     FULL_PAGE = "full_page"  # missing pages > 3 x incomplete pages
@@ -91,7 +93,7 @@ RECONCILE_KINDS = frozenset({"more_live_than_site", "positions_beyond_site", "du
 def choose_strategy(
     missing_pages: int, incomplete_pages: int, missing_products: int
 ) -> CollectionStrategy:
-    """The original's thresholds, unchanged."""
+    """The label of what is missing: nothing, mostly whole pages, mostly gaps, or both."""
     if missing_pages + incomplete_pages == 0 and missing_products == 0:
         return CollectionStrategy.RECOVERY_ONLY
     if missing_pages > incomplete_pages * 3:
@@ -118,6 +120,37 @@ def priority_order(
     return order[:max_pages] if max_pages > 0 else order
 
 
+@dataclass
+class _Held:
+    """What the store holds per page_id: a bitmask of the indices taken, and the anomalies."""
+
+    masks: dict[int, int]
+    positioned: int  # live products with a position
+    duplicates: int  # products sharing a position with another
+    beyond: int  # positions outside the site's ranks
+
+
+@dataclass
+class _Gaps:
+    """The ranks the store lacks, by the site page showing them and by their page_id."""
+
+    per_site_page: dict[int, int] = field(default_factory=dict)
+    per_page_id: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # (index, page)
+    count: int = 0
+
+
+class _Expected:
+    """Products each page_id holds on a complete site: 12, but the highest page_id."""
+
+    def __init__(self, status: ListingSize) -> None:
+        self.regular = expected_count(status, 0)
+        self.last_id = status.page_id_count - 1
+        self.last = expected_count(status, self.last_id)
+
+    def __call__(self, page_id: int) -> int:
+        return self.last if page_id == self.last_id else self.regular
+
+
 def analyze(
     store: Store,
     status: ListingSize,
@@ -125,57 +158,76 @@ def analyze(
     page_range: Sequence[int] | None = None,
 ) -> MissingDataAnalysis:
     """Compare the store with the site status; `page_range` limits the site pages considered."""
-    total = status.total
-    id_count = status.page_id_count
-    # Expected counts from positions.expected_count: one value for every page_id but the last.
-    regular = expected_count(status, 0)
-    last_id = id_count - 1
-    last = expected_count(status, last_id)
-
-    def expected_of(page_id: int) -> int:
-        return last if page_id == last_id else regular
-
+    expected_of = _Expected(status)
     wanted = None if page_range is None else {p for p in page_range if isinstance(p, int)}
-
-    summary = store.position_summary()
     counts = store.counts()
     missing_products = store.urls_without_details()
+    held = _held(store, status, expected_of)
+    gaps = _gaps(status, held.masks, expected_of, wanted)
+    missing_pages = sorted(
+        page for page, n in gaps.per_site_page.items() if n == status.cards_on_site_page(page)
+    )
+    incomplete = _incomplete(gaps, held.masks, expected_of, set(missing_pages))
+    drift = _drift(status, counts, held)
+    return MissingDataAnalysis(
+        site_total_pages=status.total_pages,
+        site_last_page_count=status.last_page_count,
+        site_total_products=status.total,
+        stored_live=counts["live"],
+        stored_positioned=held.positioned,
+        missing_pages=missing_pages,
+        incomplete_pages=incomplete,
+        missing_products=missing_products,
+        missing_ranks=gaps.count,
+        drift=drift,
+        needs_full_reconciliation=any(f.kind in RECONCILE_KINDS for f in drift),
+        collection_strategy=choose_strategy(
+            len(missing_pages), len(incomplete), len(missing_products)
+        ),
+        priority_pages=priority_order(missing_pages, incomplete, max_pages),
+        total_missing_products=gaps.count + len(missing_products),
+    )
 
-    # page_id -> bitmask of the indices held; anomalies (two products at one position, an index
-    # outside 0..11) make the popcount differ from the rows: those page_ids are read in detail.
+
+def _held(store: Store, status: ListingSize, expected_of: _Expected) -> _Held:
+    """page_id -> bitmask of the indices held. Anomalies (two products at one position, an index
+    outside 0..11) make the popcount differ from the rows: those page_ids are read in detail."""
     masks: dict[int, int] = {}
-    held: dict[int, int] = {}
+    rows_of: dict[int, int] = {}
     odd: list[int] = []
     positioned = 0
-    for page_id, rows, mask in summary:
+    for page_id, rows, mask in store.position_summary():
         positioned += rows
         masks[page_id] = int(mask)
-        held[page_id] = rows
+        rows_of[page_id] = rows
         if int(mask).bit_count() != rows:
             odd.append(page_id)
     duplicates = 0
     if odd:
         for page_id in odd:
-            masks[page_id] = held[page_id] = 0
+            masks[page_id] = rows_of[page_id] = 0
         for page_id, index, count in store.position_rows(odd):
             duplicates += count - 1
-            held[page_id] += 1
+            rows_of[page_id] += 1
             if 0 <= index < PAGE_SIZE:
                 masks[page_id] |= 1 << index
     beyond = 0
-    for page_id, distinct in held.items():
-        if not 0 <= page_id < id_count:
+    for page_id, distinct in rows_of.items():
+        if not 0 <= page_id < status.page_id_count:
             beyond += distinct
             masks.pop(page_id)
             continue
         in_range = masks[page_id] & ((1 << expected_of(page_id)) - 1)
         beyond += distinct - in_range.bit_count()
+    return _Held(masks, positioned, duplicates, beyond)
 
-    # Missing ranks, grouped by the site page showing them and by their page_id.
-    per_site_page: dict[int, int] = {}
-    per_page_id: dict[int, list[tuple[int, int]]] = {}
-    missing_ranks = 0
-    for page_id in range(id_count):
+
+def _gaps(
+    status: ListingSize, masks: dict[int, int], expected_of: _Expected, wanted: set[int] | None
+) -> _Gaps:
+    """The missing ranks (on the `wanted` site pages only, when given)."""
+    gaps = _Gaps()
+    for page_id in range(status.page_id_count):
         expected = expected_of(page_id)
         full = (1 << expected) - 1
         mask = masks.get(page_id, 0) & full
@@ -187,33 +239,39 @@ def analyze(
             site_page = site_location(status, Position(page_id, index))[0]
             if wanted is not None and site_page not in wanted:
                 continue
-            missing_ranks += 1
-            per_site_page[site_page] = per_site_page.get(site_page, 0) + 1
-            per_page_id.setdefault(page_id, []).append((index, site_page))
+            gaps.count += 1
+            gaps.per_site_page[site_page] = gaps.per_site_page.get(site_page, 0) + 1
+            gaps.per_page_id.setdefault(page_id, []).append((index, site_page))
+    return gaps
 
-    missing_pages = sorted(
-        page for page, n in per_site_page.items() if n == status.cards_on_site_page(page)
-    )
-    missing_set = set(missing_pages)
+
+def _incomplete(
+    gaps: _Gaps, masks: dict[int, int], expected_of: _Expected, missing_pages: set[int]
+) -> list[IncompletePage]:
+    """The page_ids with gaps, but those wholly on missing pages (fetching those fills them)."""
     incomplete: list[IncompletePage] = []
-    for page_id, gaps in sorted(per_page_id.items()):
+    for page_id, page_gaps in sorted(gaps.per_page_id.items()):
         expected = expected_of(page_id)
         current = (masks.get(page_id, 0) & ((1 << expected) - 1)).bit_count()
-        site_pages = sorted({page for _, page in gaps})
-        if current == 0 and missing_set.issuperset(site_pages):
-            continue  # wholly on missing pages: fetching those fills it
+        site_pages = sorted({page for _, page in page_gaps})
+        if current == 0 and missing_pages.issuperset(site_pages):
+            continue
         incomplete.append(
             IncompletePage(
                 page_id=page_id,
                 site_pages=site_pages,
                 current_count=current,
                 expected_count=expected,
-                missing_indices=sorted(index for index, _ in gaps),
+                missing_indices=sorted(index for index, _ in page_gaps),
             )
         )
+    return incomplete
 
+
+def _drift(status: ListingSize, counts: dict[str, int], held: _Held) -> list[DriftFinding]:
+    """Signs that stored positions no longer match the site."""
+    total, live = status.total, counts["live"]
     drift: list[DriftFinding] = []
-    live = counts["live"]
     if live > total:
         drift.append(
             DriftFinding(
@@ -223,21 +281,21 @@ def analyze(
                 live - total,
             )
         )
-    if beyond:
+    if held.beyond:
         drift.append(
             DriftFinding(
                 "positions_beyond_site",
-                f"{beyond} stored positions lie beyond the site's {total} products"
-                f" ({id_count} page_ids of {PAGE_SIZE})",
-                beyond,
+                f"{held.beyond} stored positions lie beyond the site's {total} products"
+                f" ({status.page_id_count} page_ids of {PAGE_SIZE})",
+                held.beyond,
             )
         )
-    if duplicates:
+    if held.duplicates:
         drift.append(
             DriftFinding(
                 "duplicate_positions",
-                f"{duplicates} live products share a position with another",
-                duplicates,
+                f"{held.duplicates} live products share a position with another",
+                held.duplicates,
             )
         )
     unpositioned = counts["live_unpositioned"]
@@ -250,22 +308,4 @@ def analyze(
                 unpositioned,
             )
         )
-
-    return MissingDataAnalysis(
-        site_total_pages=status.total_pages,
-        site_last_page_count=status.last_page_count,
-        site_total_products=total,
-        stored_live=live,
-        stored_positioned=positioned,
-        missing_pages=missing_pages,
-        incomplete_pages=incomplete,
-        missing_products=missing_products,
-        missing_ranks=missing_ranks,
-        drift=drift,
-        needs_full_reconciliation=any(f.kind in RECONCILE_KINDS for f in drift),
-        collection_strategy=choose_strategy(
-            len(missing_pages), len(incomplete), len(missing_products)
-        ),
-        priority_pages=priority_order(missing_pages, incomplete, max_pages),
-        total_missing_products=missing_ranks + len(missing_products),
-    )
+    return drift

@@ -1,4 +1,4 @@
-"""Stable positions: `page_id` / `index_in_page` counted from the oldest product (SITE.md).
+"""Stable positions: `page_id` / `index_in_page` counted from the oldest product.
 
 The listing is newest first, so site pages move whenever a product is certified; positions counted
 from the oldest product do not. T = total site pages, L = cards on the last site page.
@@ -91,23 +91,3 @@ def expected_count(status: ListingSize, page_id: int) -> int:
     if page_id == status.page_id_count - 1:
         return status.total % PAGE_SIZE or PAGE_SIZE
     return PAGE_SIZE
-
-
-def site_pages_for_page_id(status: ListingSize, page_id: int) -> list[int]:
-    """The one or two site pages (ascending) that show the products of `page_id`."""
-    count = expected_count(status, page_id)
-    if count == 0:
-        return []
-    first = site_location(status, Position(page_id, count - 1))[0]
-    last = site_location(status, Position(page_id, 0))[0]
-    return list(range(first, last + 1))
-
-
-def page_ids_for_site_page(status: ListingSize, site_page: int) -> list[int]:
-    """The one or two page_ids (ascending) whose products `site_page` shows."""
-    cards = status.cards_on_site_page(site_page)
-    if cards == 0:
-        return []
-    oldest = position(status, site_page, cards - 1).page_id
-    newest = position(status, site_page, 0).page_id
-    return list(range(oldest, newest + 1))

@@ -197,7 +197,9 @@ def test_to_dict_is_json(store: Store) -> None:
     fill(store, range(10))
     data = analyze(store, status).to_dict()
     assert json.loads(json.dumps(data)) == data
-    assert data["collection_strategy"] in {s.value for s in CollectionStrategy}
+    # Ranks 10-25 missing: site page 1 wholly, page 2 in part (page_ids 0 and 1 have gaps).
+    assert data["collection_strategy"] == CollectionStrategy.MIXED.value == "mixed"
+    assert data["missing_pages"] == [1] and data["priority_pages"] == [1, 2]
     assert {"missing_pages", "incomplete_pages", "missing_products", "drift", "priority_pages",
             "total_missing_products", "needs_full_reconciliation"} <= set(data)  # fmt: skip
 

@@ -1,4 +1,4 @@
-"""Properties of the stable-position scheme (positions.py, SITE.md)."""
+"""Properties of the stable-position scheme (positions.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ from certis_scraper.positions import (
     ListingSize,
     Position,
     expected_count,
-    page_ids_for_site_page,
     position,
     site_location,
-    site_pages_for_page_id,
 )
 
 statuses = st.builds(
@@ -30,7 +28,7 @@ def all_cards(status: ListingSize) -> list[tuple[int, int]]:
     ]
 
 
-def test_site_md_example() -> None:
+def test_a_site_of_482_pages_with_4_on_the_last() -> None:
     status = ListingSize(482, 4)
     assert [position(status, 482, d) for d in range(4)] == [Position(0, i) for i in (3, 2, 1, 0)]
     assert position(status, 481, 0) == Position(1, 3)
@@ -39,7 +37,9 @@ def test_site_md_example() -> None:
         Position(0, i) for i in range(11, 3, -1)
     ]
     assert position(status, 1, 0) == Position(481, 3)
-    assert site_pages_for_page_id(status, 0) == [481, 482]
+    # page_id 0 is shown by the last two site pages
+    assert site_location(status, Position(0, 0)) == (482, 3)
+    assert site_location(status, Position(0, 11)) == (481, 4)
     assert expected_count(status, 481) == 4
     assert expected_count(status, 482) == 0
 
@@ -69,35 +69,6 @@ def test_positions_stable_when_products_added_at_front(status: ListingSize, k: i
         shifted = (page - 1) * PAGE_SIZE + card + k
         new_page, new_card = shifted // PAGE_SIZE + 1, shifted % PAGE_SIZE
         assert position(grown, new_page, new_card) == position(status, page, card)
-
-
-@given(statuses)
-def test_site_pages_for_page_id_cover_exactly_its_cards(status: ListingSize) -> None:
-    for page_id in range(status.page_id_count):
-        pages = site_pages_for_page_id(status, page_id)
-        assert 1 <= len(pages) <= 2
-        shown = {
-            position(status, p, d)
-            for p in pages
-            for d in range(status.cards_on_site_page(p))
-            if position(status, p, d).page_id == page_id
-        }
-        assert shown == {Position(page_id, i) for i in range(expected_count(status, page_id))}
-        # Every site page listed shows at least one card of the page_id.
-        for p in pages:
-            assert page_id in page_ids_for_site_page(status, p)
-    assert site_pages_for_page_id(status, status.page_id_count) == []
-
-
-@given(statuses)
-def test_page_ids_for_site_page_consistent(status: ListingSize) -> None:
-    for page in range(1, status.total_pages + 1):
-        ids = page_ids_for_site_page(status, page)
-        cards = {position(status, page, d).page_id for d in range(status.cards_on_site_page(page))}
-        assert ids == sorted(cards)
-        for page_id in ids:
-            assert page in site_pages_for_page_id(status, page_id)
-    assert page_ids_for_site_page(status, status.total_pages + 1) == []
 
 
 def test_invalid_inputs() -> None:

@@ -1,16 +1,14 @@
-"""GcTuning: fewer, cheaper garbage collections while a crawl runs (issue 15).
+"""GcTuning: fewer, cheaper garbage collections while a crawl runs.
 
 A crawl allocates a few container objects per request, response, card and item. With Python's
-default threshold (a young collection every 700 allocations) a crawl of 5,800 products ran
-about 2,400 collections, some of them full ones that walked every object Scrapy, Twisted,
-pydantic and sqlite-utils created at import: 1.8 s of CPU, 8% of the crawl. So, once the engine
-has started:
+default threshold (a young collection every 700 allocations) a crawl runs thousands of
+collections, some of them full ones that walk every object Scrapy, Twisted, pydantic and
+sqlite-utils created at import. So, once the engine has started:
 - what exists then (modules, classes, settings) is frozen (`gc.freeze`): collections skip it;
 - young collections run every `CERTIS_GC_THRESHOLD` allocations instead of 700.
-The same crawl then spends about 0.2 s collecting. Memory stays bounded: garbage in cycles is
-still collected, only less often. Both are undone when the engine stops (the last engine, if
-several crawlers share the process), so a process that goes on after the crawl, a test run
-for one, gets Python's defaults back.
+Memory stays bounded: garbage in cycles is still collected, only less often. Both are undone
+when the engine stops (the last engine, if several crawlers share the process), so a process
+that goes on after the crawl, a test run for one, gets Python's defaults back.
 """
 
 from __future__ import annotations

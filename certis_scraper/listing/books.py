@@ -72,6 +72,12 @@ class ListingBooks:
     collector: ListingCollector | None = None
     detail_plan: DetailPlan | None = None  # None: only the detail requests made count
 
+    @property
+    def listing(self) -> ListingCollector:
+        """The collector, for the listing stage (it starts once the size is measured)."""
+        assert self.collector is not None, "the listing's size is not measured yet"
+        return self.collector
+
     def figures(self, elapsed: float) -> dict[str, Any]:
         listing = self.collector
         planned = len(listing.planned) if listing else 0

@@ -25,7 +25,7 @@ from certis_scraper.config import CrawlSettings, crawl_settings
 from certis_scraper.errors import describe_error
 from certis_scraper.extensions.run_store import RunStore
 from certis_scraper.items import ProductDetailItem, ProductItem
-from certis_scraper.listing.books import GONE_STATUSES, DetailBook, ListingBooks
+from certis_scraper.listing.books import GONE_STATUSES, ListingBooks
 from certis_scraper.listing.collector import ListingCollector, Short
 from certis_scraper.listing.fetcher import ListingFetcher
 from certis_scraper.listing.plan import detail_backlog, detail_plan, plan_pages
@@ -61,8 +61,6 @@ class MatterListSpider(Spider):
     # attribute of the spider.
     run: CrawlRun
     books: ListingBooks
-    listing: ListingCollector
-    details: DetailBook
     rounds: RetryRounds
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -93,9 +91,8 @@ class MatterListSpider(Spider):
             return
         self.run = run
         walks_everything = self.args.mode in ("full", "reconcile") and self.args.pages is None
-        self.books = ListingBooks(walks_everything and self.conf.max_pages == 0)
-        self.details = self.books.details
-        run.keep(self.books)
+        self.books = books = ListingBooks(walks_everything and self.conf.max_pages == 0)
+        run.keep(books)
         self.emit(certis_signals.stage_started, stage="status", planned=2)
         try:
             size, status_pages = await self.fetcher.measure(run.store)
@@ -103,8 +100,8 @@ class MatterListSpider(Spider):
             self.fail(exc.reason, f"Status check failed: {exc}")
             return
         run.site_size = size
-        self.books.collector = self.listing = ListingCollector(size)
-        self.rounds = RetryRounds(self.crawler, self.conf, run, self.books, self, self.fetcher)
+        listing = books.collector = ListingCollector(size)
+        self.rounds = RetryRounds(self.crawler, self.conf, run, books, self, self.fetcher)
         self.emit(certis_signals.stage_completed, stage="status", done=2, failed=0)
         logger.info(
             "Site: %d pages, %d on the last, %d products",
@@ -114,23 +111,23 @@ class MatterListSpider(Spider):
         )
         plan, missing_details = plan_pages(self.args, self.conf, run.store, size)
         # The status pages are already here: their cards are kept, never fetched again.
-        self.listing.plan([*plan, *status_pages])
-        self.emit(certis_signals.planned, pages=len(self.listing.planned), details=0)
+        listing.plan([*plan, *status_pages])
+        self.emit(certis_signals.planned, pages=len(listing.planned), details=0)
         refresh = self.args.refresh if self.args.refresh is not None else self.conf.refresh
         # Planned before the status pages' cards, so that none of them plans its page twice.
-        backlog = self.details.plan_backlog(
+        backlog = books.details.plan_backlog(
             detail_backlog(self.args, self.conf, run.store, refresh, missing_details)
         )
-        for page, listing in status_pages.items():
-            for output in self.handle_listing(page, listing):
+        for page, status_page in status_pages.items():
+            for output in self.handle_listing(page, status_page):
                 yield output
-        self.books.detail_plan = detail_plan(
-            self.args, self.conf, run.store, size, refresh=refresh, pages=self.listing.planned
+        books.detail_plan = detail_plan(
+            self.args, self.conf, run.store, size, refresh=refresh, pages=listing.planned
         )
-        self.emit(certis_signals.stage_started, stage="listing", planned=len(plan), work=self.books)
+        self.emit(certis_signals.stage_started, stage="listing", planned=len(plan), work=books)
         for request in self.detail_requests(backlog):
             yield request
-        for page in self.listing.to_fetch(plan):
+        for page in listing.to_fetch(plan):
             yield self.listing_request(page)
 
     # --- stage 3: listing pages -----------------------------------------------------------------
@@ -178,7 +175,7 @@ class MatterListSpider(Spider):
         *,
         trust_shift: bool = False,
     ) -> Iterator[Any]:
-        outcome = self.listing.accept(page, listing, trust_shift=trust_shift)
+        outcome = self.books.listing.accept(page, listing, trust_shift=trust_shift)
         if isinstance(outcome, Short):
             retry = retry_bad_page(
                 request or self.listing_request(page), outcome.reason, self.crawler, self.conf
@@ -188,7 +185,8 @@ class MatterListSpider(Spider):
                 return
             logger.warning("Site page %d stayed short of cards: %s", page, outcome.reason)
             final = not self.rounds.rounds_left()
-            yield from self.card_items(self.listing.give_up(page, outcome.reason, final=final))
+            kept = self.books.listing.give_up(page, outcome.reason, final=final)
+            yield from self.card_items(kept)
             self.emit_page_failed(page, outcome.reason, final)
             return
         yield from self.card_items(outcome.cards, outcome.positions)
@@ -213,10 +211,11 @@ class MatterListSpider(Spider):
                 page_id=position.page_id if position else None,
                 index_in_page=position.index_in_page if position else None,
             )
-        first_seen = self.listing.first_seen(cards)
+        first_seen = self.books.listing.first_seen(cards)
         assert self.crawler.stats is not None
-        self.crawler.stats.set_value("certis/products", len(self.listing.seen_urls))
-        yield from self.detail_requests(self.details.plan_seen(self.needing_details(first_seen)))
+        self.crawler.stats.set_value("certis/products", len(self.books.listing.seen_urls))
+        planned = self.books.details.plan_seen(self.needing_details(first_seen))
+        yield from self.detail_requests(planned)
 
     def needing_details(self, urls: list[str]) -> list[str]:
         if not urls or not self.conf.fetch_details:
@@ -232,7 +231,7 @@ class MatterListSpider(Spider):
 
     def page_failed(self, page: int, reason: str) -> None:
         final = not self.rounds.rounds_left()
-        if self.listing.fail(page, reason, final=final):
+        if self.books.listing.fail(page, reason, final=final):
             self.emit_page_failed(page, reason, final)
 
     def emit_page_failed(self, page: int, reason: str, final: bool) -> None:
@@ -280,7 +279,7 @@ class MatterListSpider(Spider):
                 self.detail_failed(url, problem)
             return
         fields["url"] = url
-        self.details.succeeded(url)
+        self.books.details.succeeded(url)
         self.emit(certis_signals.detail_completed, url=url)
         yield ProductDetailItem.model_construct(**fields)
 
@@ -291,12 +290,12 @@ class MatterListSpider(Spider):
         gone = (
             response is not None
             and response.status in GONE_STATUSES
-            and url not in self.listing.seen_urls
+            and url not in self.books.listing.seen_urls
         )
         self.detail_failed(url, describe_error(failure.value), gone=gone)
 
     def detail_failed(self, url: str, reason: str, *, gone: bool = False) -> None:
-        self.details.fail(url, reason, gone=gone)
+        self.books.details.fail(url, reason, gone=gone)
         self.emit(
             certis_signals.detail_failed,
             url=url,
