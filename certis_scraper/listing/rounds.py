@@ -10,8 +10,8 @@ listing stage is over.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
-from typing import Any, Protocol
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -26,31 +26,17 @@ from certis_scraper.listing.books import ListingBooks
 from certis_scraper.listing.collector import ListingCollector
 from certis_scraper.listing.fetcher import ListingFetcher
 from certis_scraper.listing.recheck import find_moved
-from certis_scraper.pages import ListingPage, parse_listing
+from certis_scraper.pages import parse_listing
 from certis_scraper.ranges import compress_ranges
 from certis_scraper.retry import wait_before
 from certis_scraper.run import CrawlRun
 
+if TYPE_CHECKING:
+    from certis_scraper.spiders.matter_list import MatterListSpider
+
 logger = logging.getLogger(__name__)
 
 RECHECK_PRIORITY = -10  # after every listing page already queued
-
-
-class ListingRouter(Protocol):
-    """The spider's side: the requests it makes and how it routes a listing page."""
-
-    def listing_request(self, page: int, **meta: Any) -> Request: ...
-
-    def detail_request(self, url: str) -> Request: ...
-
-    def handle_listing(
-        self,
-        page: int,
-        listing: ListingPage,
-        request: Request | None = None,
-        *,
-        trust_shift: bool = False,
-    ) -> Iterator[Any]: ...
 
 
 class RetryRounds:
@@ -60,7 +46,7 @@ class RetryRounds:
         conf: CrawlSettings,
         run: CrawlRun,
         books: ListingBooks,
-        router: ListingRouter,
+        router: MatterListSpider,  # builds the requests and routes the pages
         fetcher: ListingFetcher,
     ) -> None:
         assert books.collector is not None
