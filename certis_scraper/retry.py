@@ -3,7 +3,10 @@ listing, no details).
 
 Download errors and 429/5xx are Scrapy's RetryMiddleware's job. A response that arrived but is
 unusable is retried here through Scrapy's own `get_retry_request` (stats under
-`certis/retry/bad_page`, priority lowered), after a capped exponential backoff. Nothing here
+`certis/retry/bad_page`, priority lowered), after a capped exponential backoff. The two budgets
+are apart: RetryMiddleware counts in the `retry_times` meta key (RETRY_TIMES), bad-page
+re-asks in `BAD_PAGE_META` (CERTIS_INCOMPLETE_RETRIES), so timeouts never spend the re-asks of
+a page that then comes back short, nor the other way round. Nothing here
 sleeps: the wait is put in the request's meta and `WaitMiddleware` does it, as it does for
 Retry-After and for the idle retry rounds.
 """
@@ -21,6 +24,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 # duration: the requests of one retry round share it, so they wait once, not once per batch.
 WAIT_META = "certis_not_before"
 STATS_BASE = "certis/retry/bad_page"
+BAD_PAGE_META = "certis_bad_page_retries"  # bad-page re-asks of this request so far
 
 
 class RetryPolicy(Protocol):
@@ -51,13 +55,28 @@ def retry_bad_page(
     if request is None:
         return None
     assert crawler.spider is not None
-    attempt = int(request.meta.get("retry_times", 0)) + 1
+    asked = int(request.meta.get(BAD_PAGE_META, 0))
+    # get_retry_request counts in `retry_times`: it is handed the bad-page count there, and the
+    # download count is put back on the retry.
+    own = request.replace(meta={**request.meta, "retry_times": asked})
     retry = get_retry_request(
-        request,
+        own,
         spider=crawler.spider,
         reason=reason,
         max_retry_times=conf.bad_page_retries,
         priority_adjust=-1,
         stats_base_key=STATS_BASE,
     )
-    return wait_before(retry, conf.backoff(attempt)) if retry is not None else None
+    if retry is None:
+        return None
+    retry.meta[BAD_PAGE_META] = asked + 1
+    if "retry_times" in request.meta:
+        retry.meta["retry_times"] = request.meta["retry_times"]
+    else:
+        del retry.meta["retry_times"]
+    return wait_before(retry, conf.backoff(asked + 1))
+
+
+def attempts(request: Request) -> int:
+    """Times this page was asked again: after download errors and as a bad page."""
+    return int(request.meta.get("retry_times", 0)) + int(request.meta.get(BAD_PAGE_META, 0))

@@ -39,7 +39,7 @@ from certis_scraper.pages import (
 )
 from certis_scraper.params import MatterListArgs
 from certis_scraper.positions import Position
-from certis_scraper.retry import retry_bad_page
+from certis_scraper.retry import attempts, retry_bad_page
 from certis_scraper.run import CrawlRun
 from certis_scraper.site import page_url
 from certis_scraper.site_answers import SiteProblem
@@ -195,7 +195,7 @@ class MatterListSpider(Spider):
             page=page,
             cards=len(outcome.cards),
             expected=outcome.expected,
-            attempt=int(request.meta.get("retry_times", 0)) if request else 0,
+            attempt=attempts(request) if request else 0,
         )
 
     def card_items(
