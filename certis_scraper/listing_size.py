@@ -25,9 +25,12 @@ def total_pages(first: ListingPage) -> int:
     return first.total_pages or (1 if cards_shown(first) else 0)
 
 
-def derive_size(first: ListingPage, last: ListingPage | None) -> ListingSize:
-    """ListingSize from page 1 and page T (None when T <= 1: page 1 is the last page)."""
-    pages = total_pages(first)
+def derive_size(
+    first: ListingPage, last: ListingPage | None, pages: int | None = None
+) -> ListingSize:
+    """ListingSize from page 1 and page T (None when T <= 1: page 1 is the last page); `pages`:
+    T when it is not the one page 1 gives (the site has fewer pages than page 1 says)."""
+    pages = total_pages(first) if pages is None else pages
     if pages == 0:
         return ListingSize(0, 0)
     page = first if last is None or pages == 1 else last
@@ -53,9 +56,13 @@ class Verdict(Enum):
     CONTRADICTED = "contradicted"  # stored positions disagree: page T may have come back short
 
 
-def status_urls(first: ListingPage, last: ListingPage | None) -> list[tuple[int, int, str]]:
-    """(site page, card index, url) of the status pages' on-site cards."""
-    pages = [(1, first)] if last is None else [(1, first), (total_pages(first), last)]
+def status_urls(
+    first: ListingPage, last: ListingPage | None, last_number: int | None = None
+) -> list[tuple[int, int, str]]:
+    """(site page, card index, url) of the status pages' on-site cards; `last_number`: T when
+    it is not the one page 1 gives."""
+    number = total_pages(first) if last_number is None else last_number
+    pages = [(1, first)] if last is None else [(1, first), (number, last)]
     return [(number, card.index, card.url) for number, page in pages for card in page.cards]
 
 

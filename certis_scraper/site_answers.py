@@ -9,6 +9,8 @@ from __future__ import annotations
 
 # A refusal: the site does not want this crawl (never retried, the run stops).
 BLOCKED_STATUSES = frozenset({401, 403})
+# The page is not there (a product withdrawn, a listing page beyond the last).
+ABSENT_STATUSES = frozenset({404, 410})
 
 
 class SiteProblem(Exception):
@@ -27,6 +29,11 @@ def judge_status(status: int, url: str) -> SiteProblem | None:
     """The problem an HTTP status of a listing page means, None for 200."""
     if status in BLOCKED_STATUSES:
         return refused(status, url)
+    if status in ABSENT_STATUSES:
+        # The site answers, but has no such page: no listing to crawl there.
+        return SiteProblem(
+            "site_not_listing", f"no listing page at {url}: the site answers HTTP {status}"
+        )
     if status != 200:
         return SiteProblem("site_unreachable", f"site unreachable: HTTP {status} at {url}")
     return None

@@ -15,8 +15,6 @@ from certis_scraper.workplan import DetailPlan
 
 logger = logging.getLogger(__name__)
 
-# Detail answers meaning the product is gone: final unless the listing showed it this run.
-GONE_STATUSES = frozenset({404, 410})
 
 
 @dataclass

@@ -26,6 +26,7 @@ from certis_scraper.positions import ListingSize
 from certis_scraper.retry import retry_bad_page
 from certis_scraper.site import page_url
 from certis_scraper.site_answers import (
+    ABSENT_STATUSES,
     SiteProblem,
     forbidden_by_robots,
     judge_status,
@@ -45,10 +46,10 @@ class ListingFetcher:
 
     async def measure(self, store: Store) -> tuple[ListingSize, dict[int, ListingPage]]:
         """T and L from pages 1 and T, with L confirmed (a page T served short once must not
-        shift every position); returns the status and the status pages, to be kept."""
+        shift every position); returns the size and the pages read, to be kept."""
         first = await self.fetch(1)
-        pages = total_pages(first)
-        if pages == 0:
+        claimed = total_pages(first)
+        if claimed == 0:
             stored = store.counts()["live"]
             if stored:
                 # A listing gone blank is far likelier a broken page than a site emptied.
@@ -57,10 +58,10 @@ class ListingFetcher:
                     f"the listing shows no products, but {stored} are stored: not trusting it",
                 )
             return ListingSize(0, 0), {}
-        last = await self.fetch(pages) if pages > 1 else None
-        status = derive_size(first, last)
-        cards = status_urls(first, last)
-        verdict = verify(status, cards, store.ranks_of([url for _, _, url in cards]))
+        pages, last = await self.find_last(claimed) if claimed > 1 else (1, None)
+        size = derive_size(first, last, pages)
+        cards = status_urls(first, last, pages)
+        verdict = verify(size, cards, store.ranks_of([url for _, _, url in cards]))
         if verdict is not Verdict.CONFIRMED:
             # Nothing stored to confirm L (a first crawl) or stored positions disagree: page T
             # once more, and the copy showing more cards wins (a short page only loses cards).
@@ -78,18 +79,52 @@ class ListingFetcher:
                     first = again
                 else:
                     last = again
-                status = derive_size(first, last)
-        return status, {1: first} if last is None else {1: first, pages: last}
+                size = derive_size(first, last, pages)
+        return size, {1: first} if last is None else {1: first, pages: last}
+
+    async def find_last(self, claimed: int) -> tuple[int, ListingPage | None]:
+        """The last listing page: page `claimed` (T as page 1 gives it), or, when that page is
+        not there (404, or another page served at its URL), the real last one, found by a
+        binary search between page 1 (there) and T (not there): at most log2(T) requests more.
+        Returns its number and its copy (None when page 1 is the last)."""
+        last = await self.fetch_if_there(claimed)
+        if last is not None:
+            return claimed, last
+        there, absent = 1, claimed
+        found: ListingPage | None = None
+        while absent - there > 1:
+            middle = (there + absent) // 2
+            page = await self.fetch_if_there(middle)
+            if page is None:
+                absent = middle
+            else:
+                there, found = middle, page
+        logger.warning(
+            "Page 1 says there are %d listing pages, but the last one is page %d: going on with %d",
+            claimed,
+            there,
+            there,
+        )
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("certis/status/pages_claimed", claimed)
+        return there, found
 
     async def fetch(self, page: int) -> ListingPage:
         """One listing page through the downloader (Scrapy's retries, robots.txt and waits
         apply); a truncated copy is asked again under the bad-page retry policy."""
-        request: Request | None = Request(
-            page_url(self.conf.listing_url, page), dont_filter=True, meta={"site_page": page}
-        )
+        listing = await self._fetch(page, absent_ok=False)
+        assert listing is not None
+        return listing
+
+    async def fetch_if_there(self, page: int) -> ListingPage | None:
+        """Listing page `page`, or None when the site has no such page."""
+        return await self._fetch(page, absent_ok=True)
+
+    async def _fetch(self, page: int, *, absent_ok: bool) -> ListingPage | None:
+        url = page_url(self.conf.listing_url, page)
+        request: Request | None = Request(url, dont_filter=True, meta={"site_page": page})
         engine = self.crawler.engine
         assert engine is not None
-        url = page_url(self.conf.listing_url, page)
         while request is not None:
             try:
                 response = await engine.download_async(request)
@@ -97,6 +132,8 @@ class ListingFetcher:
                 raise forbidden_by_robots(url) from None
             except Exception as exc:
                 raise no_answer(url, describe_error(exc)) from None
+            if absent_ok and response.status in ABSENT_STATUSES:
+                return None
             problem = judge_status(response.status, url)
             if problem is not None:
                 raise problem
@@ -107,6 +144,8 @@ class ListingFetcher:
             )
             if listing is None or not listing.is_listing:
                 raise not_listing(url)
+            if absent_ok and listing.current_page not in (None, page):
+                return None  # the site served another page (its last, say) at this URL
             if listing.complete:
                 return listing
             request = retry_bad_page(request, "truncated page", self.crawler, self.conf)

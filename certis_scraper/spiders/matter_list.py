@@ -25,7 +25,7 @@ from certis_scraper.config import CrawlSettings, crawl_settings
 from certis_scraper.errors import describe_error
 from certis_scraper.extensions.run_store import RunStore
 from certis_scraper.items import ProductDetailItem, ProductItem
-from certis_scraper.listing.books import GONE_STATUSES, ListingBooks
+from certis_scraper.listing.books import ListingBooks
 from certis_scraper.listing.collector import ListingCollector, Short
 from certis_scraper.listing.fetcher import ListingFetcher
 from certis_scraper.listing.plan import detail_backlog, detail_plan, plan_pages
@@ -42,7 +42,7 @@ from certis_scraper.positions import Position
 from certis_scraper.retry import attempts, retry_bad_page
 from certis_scraper.run import CrawlRun
 from certis_scraper.site import page_url
-from certis_scraper.site_answers import SiteProblem
+from certis_scraper.site_answers import ABSENT_STATUSES, SiteProblem
 
 logger = logging.getLogger(__name__)
 
@@ -289,7 +289,7 @@ class MatterListSpider(Spider):
         # A product gone from the site answers 404: final, unless this run's listing showed it.
         gone = (
             response is not None
-            and response.status in GONE_STATUSES
+            and response.status in ABSENT_STATUSES
             and url not in self.books.listing.seen_urls
         )
         self.detail_failed(url, describe_error(failure.value), gone=gone)

@@ -138,3 +138,24 @@ def test_a_truncated_page_is_asked_again_then_reported(fetcher: Fetcher) -> None
     assert problem.value.reason == "site_unreachable"
     assert len(engine.requests) == 1 + 2  # CERTIS_INCOMPLETE_RETRIES
     assert asyncio.run(listing_fetcher.fetch_quietly(2)) is None
+
+
+def test_no_listing_page_answers(fetcher: Fetcher) -> None:
+    listing_fetcher, _, _ = fetcher
+    listing_fetcher.conf = listing_fetcher.conf.model_copy(
+        update={"listing_url": f"{BASE}/no-such-listing/"}
+    )
+    with pytest.raises(SiteProblem) as problem:
+        asyncio.run(listing_fetcher.fetch(1))
+    assert problem.value.reason == "site_not_listing"
+    assert str(problem.value) == (
+        f"no listing page at {BASE}/no-such-listing/: the site answers HTTP 404"
+    )
+
+
+def test_the_real_last_page_is_found_when_page_t_is_not_there(fetcher: Fetcher) -> None:
+    listing_fetcher, engine, _ = fetcher  # 3 pages
+    pages, last = asyncio.run(listing_fetcher.find_last(1000))
+    assert pages == 3 and last is not None and last.current_page == 3
+    asked = [r.meta["site_page"] for r in engine.requests]
+    assert asked[0] == 1000 and len(asked) <= 2 * 10  # 2·log2(1000) at most

@@ -4,10 +4,12 @@ hammered, the rolling refresh and the cheap reconcile."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 from crawl_helpers import (
     Storefront,
     assert_db_matches_truth,
@@ -258,3 +260,35 @@ def test_page_failed_is_final_only_when_nothing_retries_it(sim: Any, tmp_path: P
     ]
     assert result.stat("certis/pages_failed") == 1  # one page, not three failure events
     assert rows(db, "SELECT stats FROM crawl_runs")[-1]["stats"].count('"pages_failed": [3]') == 1
+
+
+@pytest.mark.parametrize("beyond_end", ["404", "redirect"])
+def test_page_1_claiming_more_pages_than_the_site_has(
+    sim_site_factory: Any, tmp_path: Path, beyond_end: str
+) -> None:
+    """Page 1 says 99,999 pages, the site has 21: page 99,999 answers 404 (or the last page, at
+    its own URL). The real last page is found in a bounded search, and the run goes on with it."""
+    front = Storefront(sim_site_factory(products=250, seed=2))  # 21 pages, 10 on the last
+    try:
+        assert front.site is not None
+        front.site.set_faults({"beyond_end": beyond_end})
+        path = sim_render.page_path(1)
+        base = front.base_url
+        html = front.html(path + "?x").replace(
+            sim_render.pagination(base, 1, 21), sim_render.pagination(base, 1, 99_999)
+        )
+        front.override(path, html_answer(html.encode()))
+        db = tmp_path / "certis.db"
+        result = crawl(front.listing_url, db, settings=NO_DETAILS)
+        assert result.returncode == 0, result.log[-3000:]
+        assert len(stored_products(db)) == 250
+        beyond = [p for p in front.hits if p.startswith("/csa-iot_products/page/")]
+        beyond = [p for p in beyond if int(p.rstrip("/").rsplit("/", 1)[1]) > 21]
+        assert 1 <= len(beyond) <= 2 * math.log2(99_999)
+        assert result.stat("certis/status/pages_claimed") == 99_999
+        warnings = [line for line in result.log.splitlines() if "99999 listing pages" in line]
+        assert len(warnings) == 1 and "the last one is page 21" in warnings[0]
+        run = rows(db, "SELECT site_total_pages, site_last_page_count FROM crawl_runs")[-1]
+        assert run == {"site_total_pages": 21, "site_last_page_count": 10}
+    finally:
+        front.stop()
