@@ -1,3 +1,4 @@
-"""The listing stage's bookkeeping, apart from crawling: where each card belongs (tracker), which
-pages are planned, done, short or failed (collector), and what to fetch again after the site moved
-under the crawl (recheck). Plain objects, unit-tested without a crawler."""
+"""The `matter_list` spider's components: where each card belongs (tracker), which listing pages
+are planned, done, short or failed (collector), the run's books and figures (books), what a run
+fetches (plan), the listing pages read outside the callbacks (fetcher), what to fetch again after
+the site moved under the crawl (recheck), and the idle-time retry rounds (rounds)."""

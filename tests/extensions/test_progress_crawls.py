@@ -41,7 +41,12 @@ def planned_and_done(
     )
     assert result.returncode == 0, result.log[-3000:]
     events = events_of(events_file)
-    plan = next(e for e in events if e["event"] == "progress")
+    # The plan is the progress event sent as the listing stage starts (a periodic one may come
+    # before it, while the status check runs on a slow machine).
+    start = next(
+        i for i, e in enumerate(events) if e["event"] == "stage_started" and e["stage"] == "listing"
+    )
+    plan = next(e for e in events[start:] if e["event"] == "progress")
     finished = events[-1]
     assert finished["event"] == "finished"
     return plan, finished
