@@ -48,7 +48,7 @@ class Command(ScrapyCrawlCommand):
                 if self.settings.get("LOG_FILE"):  # scrapyd's job log: the reason is there too
                     logger.error("error: %s", message)
                 if self.exitcode == BAD_INPUT:
-                    record_refused_run(self.settings, opts.spargs, message)
+                    record_refused_run(self.settings, args[0], opts.spargs, message)
                 return
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
@@ -73,7 +73,9 @@ def preflight(
     return None
 
 
-def record_refused_run(settings: BaseSettings, spargs: Mapping[str, Any], message: str) -> None:
+def record_refused_run(
+    settings: BaseSettings, spider: str, spargs: Mapping[str, Any], message: str
+) -> None:
     """A run refused for bad arguments or settings, in `crawl_runs` with its reason. Only in a
     database that exists (a refused run never creates one) and can be written."""
     path = str(settings.get("CERTIS_DB") or "")
@@ -81,7 +83,7 @@ def record_refused_run(settings: BaseSettings, spargs: Mapping[str, Any], messag
         return
     try:
         with Store.open(path) as store:
-            run_id = store.start_run(str(spargs.get("mode", "")), dict(spargs))
+            run_id = store.start_run(str(spargs.get("mode", "")), dict(spargs), spider)
             store.finish_run(run_id, "bad_arguments", None, {"error": message})
     except StoreError as exc:
         logger.warning("The refused run could not be recorded: %s", exc)

@@ -65,7 +65,7 @@ class RunStore:
         store = None
         try:
             store = Store.open(self.conf.db_path, busy_timeout=self.conf.db_busy_timeout)
-            run_id = store.start_run(args.mode, args.model_dump())
+            run_id = store.start_run(args.mode, args.model_dump(), spider.name)
             self.run = CrawlRun(store, run_id, args)
         except StoreError as exc:
             if store is not None:

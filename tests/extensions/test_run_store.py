@@ -95,7 +95,7 @@ def test_any_spider_that_declares_its_arguments_gets_a_run(
     assert crawler.stats.get_value("certis/result/lists_walked") == 3
     assert crawler.stats.get_value("certis/models_removed") == 2
     run = rows(db, "SELECT * FROM crawl_runs")[-1]
-    assert run["mode"] == "full" and run["finish_reason"] == "finished"
+    assert (run["spider"], run["mode"], run["finish_reason"]) == ("ledger_like", "full", "finished")
     assert json.loads(run["stats"])["lists_walked"] == 3
     assert "ended (finished): 3 lists walked," in caplog.text
 
