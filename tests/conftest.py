@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date
 
 import pytest
 
@@ -19,6 +20,7 @@ MakeSim = Callable[..., SimServer]
 SiteFactory = Callable[..., SimSite]
 
 _SEED_SITES: dict[tuple[int, int], SimSite] = {}
+TODAY = date(2025, 6, 30)  # the simulators' "today": their data stay the same every day
 
 
 def _fresh_site(products: int, seed: int) -> SimSite:
@@ -27,7 +29,7 @@ def _fresh_site(products: int, seed: int) -> SimSite:
     key = (products, seed)
     cached = _SEED_SITES.get(key)
     if cached is None:
-        cached = _SEED_SITES[key] = SimSite(products=products, seed=seed)
+        cached = _SEED_SITES[key] = SimSite(products=products, seed=seed, today=TODAY)
     return cached.clone()
 
 

@@ -126,7 +126,7 @@ _SUFFIXES = [
 _HW = ["M0G", "1.0", "2.0", "Rev B", "V1.2", "HW3", "A1"]
 
 EPOCH = date(2022, 10, 3)  # the first Matter certifications
-SEED_END = date(2025, 6, 30)
+SEED_END = date(2025, 6, 30)  # "today" of the data set the tests fix
 
 
 def _manufacturers() -> list[tuple[str, int, str]]:
@@ -412,11 +412,15 @@ class Generator:
         )
 
 
-def generate(count: int, seed: int) -> tuple[list[Product], Generator]:
-    """`count` products, oldest first, dates spread from EPOCH to SEED_END (non-decreasing);
+def generate(
+    count: int, seed: int, today: date = SEED_END
+) -> tuple[list[Product], Generator]:
+    """`count` products, oldest first, dates spread from EPOCH to `today` (non-decreasing);
     the generator continues the sequence for products added later."""
+    if today < EPOCH:
+        raise ValueError(f"today cannot be before {EPOCH.isoformat()}")
     gen = Generator(seed)
-    span = (SEED_END - EPOCH).days
+    span = (today - EPOCH).days
     products: list[Product] = []
     formula_at = min(5, count - 1)
     for index in range(count):
@@ -428,12 +432,12 @@ def generate(count: int, seed: int) -> tuple[list[Product], Generator]:
     return products, gen
 
 
-def next_date(products: list[Product]) -> date:
+def next_date(products: list[Product], today: date = SEED_END) -> date:
     """Certification date of a product added now: on or after the newest product's date."""
     for product in reversed(products):
         if product.certification_date is not None:
             newest = product.certification_date
             break
     else:
-        newest = SEED_END
-    return max(newest, SEED_END) + timedelta(days=len(products) % 2)
+        newest = today
+    return max(newest, today) + timedelta(days=len(products) % 2)

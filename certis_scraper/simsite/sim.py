@@ -7,6 +7,7 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -84,22 +85,28 @@ class SimSite:
     pages (rendered once and cached until a mutation), faults and a request log.
     Thread-safe: mutations and rendering hold a lock; serving a cached page does not."""
 
-    def __init__(self, products: int = 5800, seed: int = 1) -> None:
+    def __init__(self, products: int = 5800, seed: int = 1, today: date | None = None) -> None:
+        """`today`: the newest certification date (default: today's UTC date); fix it for a
+        data set that does not change from one day to the next."""
         if products < 0:
             raise ValueError("products cannot be negative")
-        seed_products, seed_gen = generate(products, seed)
-        self._setup(products, seed, seed_products, seed_gen)
+        today = today or datetime.now(UTC).date()
+        seed_products, seed_gen = generate(products, seed, today)
+        self._setup(products, seed, today, seed_products, seed_gen)
 
     def clone(self) -> SimSite:
         """A new site in this one's seed state, sharing its generated data (cheap)."""
         other = SimSite.__new__(SimSite)
-        other._setup(self.initial_products, self.seed, self._seed_products, self._seed_gen)
+        other._setup(self.initial_products, self.seed, self.today, self._seed_products,
+                     self._seed_gen)
         return other
 
     def _setup(
-        self, products: int, seed: int, seed_products: list[Product], seed_gen: Generator
+        self, products: int, seed: int, today: date, seed_products: list[Product],
+        seed_gen: Generator,
     ) -> None:
         self.seed = seed
+        self.today = today
         self.initial_products = products
         self._lock = threading.RLock()
         self._log_lock = threading.Lock()
@@ -179,7 +186,7 @@ class SimSite:
             raise ValueError("count cannot be negative")
         with self._lock:
             for _ in range(count):
-                product = self._gen.make(next_date(self._products))
+                product = self._gen.make(next_date(self._products, self.today))
                 self._products.append(product)
                 self._by_slug[unquote(product.slug)] = product
             self._invalidate()
