@@ -15,10 +15,12 @@ class Command(ScrapyCommand):
     default_settings = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "[--port 8070] [--products 5800] [--seed 1] [--prerender]"
+        return ("[--port 8070] [--products 5800] [--seed 1] [--prerender] [--today YYYY-MM-DD] "
+                "[--ledger-size VENDORS,MODELS,VERSIONS]")
 
     def short_desc(self) -> str:
-        return "Serve the simulated certified-products site on 127.0.0.1 (Ctrl-C stops)"
+        return ("Serve the simulated certified-products site and Matter ledger on 127.0.0.1 "
+                "(Ctrl-C stops)")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -26,7 +28,8 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         try:
-            serve(opts.port, opts.products, opts.seed, opts.prerender)
+            serve(opts.port, opts.products, opts.seed, opts.prerender, opts.today,
+                  opts.ledger_size)
         except OSError as exc:
             print(f"error: cannot serve on 127.0.0.1:{opts.port}: {exc}", file=sys.stderr)
             self.exitcode = 1

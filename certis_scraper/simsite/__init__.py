@@ -43,7 +43,8 @@ Order: blocked, down, slow (then continues), 429, 503, 500, then the page (short
 from __future__ import annotations
 
 from .data import Product
+from .ledger import LedgerSize, SimLedger
 from .server import SimServer
 from .sim import SimResponse, SimSite
 
-__all__ = ["Product", "SimResponse", "SimServer", "SimSite"]
+__all__ = ["LedgerSize", "Product", "SimLedger", "SimResponse", "SimServer", "SimSite"]

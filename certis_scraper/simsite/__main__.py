@@ -5,9 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import date
 
+from .ledger import LedgerSize
 from .server import SimServer
 from .sim import SimSite
+
+
+def ledger_size(text: str) -> LedgerSize:
+    """`440,3700,4300`: vendors, models, versions."""
+    try:
+        vendors, models, versions = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "expected VENDORS,MODELS,VERSIONS, e.g. 440,3700,4300") from None
+    return LedgerSize(vendors, models, versions)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,15 +28,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="data set seed (default 1)")
     parser.add_argument("--prerender", action="store_true",
                         help="render every page before serving (else on first request)")
+    parser.add_argument("--today", type=date.fromisoformat, default=None,
+                        help="newest certification date, YYYY-MM-DD (default: today)")
+    parser.add_argument("--ledger-size", type=ledger_size, default=None,
+                        metavar="VENDORS,MODELS,VERSIONS",
+                        help="a ledger of this size (default: the listing's products)")
 
 
-def serve(port: int, products: int, seed: int, prerender: bool = False) -> None:
+def serve(
+    port: int, products: int, seed: int, prerender: bool = False, today: date | None = None,
+    size: LedgerSize | None = None,
+) -> None:
     """Build the site, serve it on 127.0.0.1 until Ctrl-C."""
     started = time.monotonic()
-    site = SimSite(products=products, seed=seed)
+    site = SimSite(products=products, seed=seed, today=today, ledger_size=size)
     server = SimServer(site, port=port).start()
     if prerender:
         site.prerender()
+    ledger = site.ledger.truth()
     status = site.status()
     print(
         f"Simulated site: {status.total} products, {status.total_pages} pages "
@@ -32,6 +53,11 @@ def serve(port: int, products: int, seed: int, prerender: bool = False) -> None:
         flush=True,
     )
     print(f"Listing URL: {server.listing_url}", flush=True)
+    print(
+        f"Ledger URL: {server.ledger_url}  (CERTIS_DCL_URL; {len(ledger['vendors'])} vendors, "
+        f"{len(ledger['models'])} models, {len(ledger['versions'])} versions)",
+        flush=True,
+    )
     print(f"Control: {server.base_url}/__sim__/stats  (Ctrl-C to stop)", flush=True)
     server.serve_forever()
 
@@ -44,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        serve(args.port, args.products, args.seed, args.prerender)
+        serve(args.port, args.products, args.seed, args.prerender, args.today, args.ledger_size)
     except OSError as exc:
         print(f"error: cannot serve on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
         return 1

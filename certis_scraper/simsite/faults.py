@@ -7,30 +7,36 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-KINDS = ("listing", "detail", "other")
+KINDS = ("listing", "detail", "ledger", "other")
 
 
 @dataclass(frozen=True)
 class Rule:
     """When a fault applies: a rate (0..1) over requests of the configured kinds (`true` =
-    1.0), explicit URL paths (or path+query), or listing page numbers (`everything`: any
-    request of any kind, for programmatic use)."""
+    1.0), explicit URL paths (or path+query; ending in `*`: every path starting so), or
+    listing page numbers (`everything`: any request of any kind, for programmatic use)."""
 
     rate: float = 0.0
     paths: frozenset[str] = frozenset()
     pages: frozenset[int] = frozenset()
     everything: bool = False
+    prefixes: frozenset[str] = frozenset()
 
     @property
     def active(self) -> bool:
-        return self.everything or self.rate > 0 or bool(self.paths) or bool(self.pages)
+        return (self.everything or self.rate > 0 or bool(self.paths) or bool(self.pages)
+                or bool(self.prefixes))
 
     def describe(self) -> Any:
         if self.everything:
             return True
-        if self.paths or self.pages:
-            return sorted(self.pages) + sorted(self.paths)
+        if self.paths or self.pages or self.prefixes:
+            return sorted(self.pages) + sorted(self.paths) + sorted(p + "*" for p in self.prefixes)
         return self.rate
+
+    def matches(self, target: str) -> bool:
+        """Whether `target` (path?query) starts with one of the rule's prefixes."""
+        return any(target.startswith(prefix) for prefix in self.prefixes)
 
     @classmethod
     def parse(cls, name: str, value: Any) -> Rule:
@@ -47,14 +53,18 @@ class Rule:
         if isinstance(value, list | tuple | set | frozenset):
             paths: set[str] = set()
             pages: set[int] = set()
+            prefixes: set[str] = set()
             for entry in value:
                 if isinstance(entry, bool) or not isinstance(entry, int | str):
                     raise ValueError(f"fault {name!r}: {entry!r} is not a path or page number")
                 if isinstance(entry, int):
                     pages.add(entry)
+                elif entry.endswith("*"):
+                    prefixes.add(normalise_target(entry[:-1]))
                 else:
                     paths.add(normalise_target(entry))
-            return cls(paths=frozenset(paths), pages=frozenset(pages))
+            return cls(paths=frozenset(paths), pages=frozenset(pages),
+                       prefixes=frozenset(prefixes))
         raise ValueError(f"fault {name!r}: expected a rate, true, or a list of paths/pages")
 
 
@@ -65,7 +75,8 @@ def normalise_target(entry: str) -> str:
     return f"{path}?{parts.query}" if parts.query else path
 
 
-RULE_KEYS = ("down", "slow", "too_many", "unavailable", "error", "short_listing", "truncate")
+RULE_KEYS = ("down", "slow", "too_many", "unavailable", "error", "bad_request",
+             "not_implemented", "html_error", "short_listing", "truncate")
 
 
 @dataclass(frozen=True)
@@ -79,13 +90,17 @@ class Faults:
     unavailable: Rule = field(default_factory=Rule)
     unavailable_retry_after: int | None = None
     error: Rule = field(default_factory=Rule)
+    bad_request: Rule = field(default_factory=Rule)
+    not_implemented: Rule = field(default_factory=Rule)
+    html_error: Rule = field(default_factory=Rule)
+    html_error_status: int = 200
     short_listing: Rule = field(default_factory=Rule)
     short_listing_cards: int | None = None
     short_listing_times: int = 0
     truncate: Rule = field(default_factory=Rule)
     truncate_at: float = 0.5
     beyond_end: str = "404"
-    kinds: frozenset[str] = frozenset({"listing", "detail"})
+    kinds: frozenset[str] = frozenset({"listing", "detail", "ledger"})
     seed: int = 0
 
     @property
@@ -120,7 +135,7 @@ class Faults:
                 if key == "truncate_at" and not 0 <= number < 1:
                     raise ValueError("truncate_at must be in 0..1 (fraction of the body kept)")
                 values[key] = number
-            elif key in ("retry_after", "short_listing_times", "seed"):
+            elif key in ("retry_after", "short_listing_times", "seed", "html_error_status"):
                 values[key] = int(_number(key, value))
             elif key in ("unavailable_retry_after", "short_listing_cards"):
                 values[key] = None if value is None else int(_number(key, value))

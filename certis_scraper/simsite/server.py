@@ -113,6 +113,11 @@ class SimServer:
     def listing_url(self) -> str:
         return render.page_url(self.base_url, 1)
 
+    @property
+    def ledger_url(self) -> str:
+        """The simulated ledger's base URL (the value of CERTIS_DCL_URL)."""
+        return self.base_url
+
     def start(self) -> SimServer:
         if self._httpd is not None:
             return self

@@ -16,7 +16,12 @@ from certis_scraper.positions import PAGE_SIZE, ListingSize
 
 from . import render
 from .data import Generator, Product, apply_update, bump_firmware, generate, next_date
-from .faults import Faults, draw
+from .faults import KINDS, Faults, draw
+from .ledger import LedgerSize, SimLedger
+from .ledger.control import control as ledger_control
+from .ledger.routes import NOT_IMPLEMENTED as LEDGER_NOT_IMPLEMENTED
+from .ledger.routes import bad_request as ledger_bad_request
+from .ledger.sim_ledger import to_json
 
 _PAGE_PATH = re.compile(r"^/csa-iot_products/page/(\d+)/?$")
 _DETAIL_PATH = re.compile(r"^/csa_product/([^/]+)/?$")
@@ -73,6 +78,8 @@ def _slug_key(url_or_slug: str) -> str:
 
 
 def kind_of(path: str) -> str:
+    if path.startswith("/dcl/"):
+        return "ledger"
     if path.startswith("/csa-iot_products"):
         return "listing"
     if path.startswith("/csa_product/"):
@@ -85,18 +92,25 @@ class SimSite:
     pages (rendered once and cached until a mutation), faults and a request log.
     Thread-safe: mutations and rendering hold a lock; serving a cached page does not."""
 
-    def __init__(self, products: int = 5800, seed: int = 1, today: date | None = None) -> None:
+    def __init__(
+        self, products: int = 5800, seed: int = 1, today: date | None = None,
+        ledger_size: LedgerSize | None = None,
+    ) -> None:
         """`today`: the newest certification date (default: today's UTC date); fix it for a
-        data set that does not change from one day to the next."""
+        data set that does not change from one day to the next. `ledger_size`: a ledger of
+        that size whatever the listing's (default: the listing's products, as on the ledger)."""
         if products < 0:
             raise ValueError("products cannot be negative")
         today = today or datetime.now(UTC).date()
         seed_products, seed_gen = generate(products, seed, today)
+        self.ledger_size = ledger_size
+        self._shared: dict[str, SimLedger] = {}  # the seed ledger, shared by clones
         self._setup(products, seed, today, seed_products, seed_gen)
 
     def clone(self) -> SimSite:
         """A new site in this one's seed state, sharing its generated data (cheap)."""
         other = SimSite.__new__(SimSite)
+        other.ledger_size, other._shared = self.ledger_size, self._shared
         other._setup(self.initial_products, self.seed, self.today, self._seed_products,
                      self._seed_gen)
         return other
@@ -121,6 +135,7 @@ class SimSite:
         self._by_fault: Counter[str] = Counter()  # responses a fault changed, per fault
         self._listing_cache: dict[int, SimResponse] = {}
         self._detail_cache: dict[str, SimResponse] = {}
+        self._ledger: SimLedger | None = None
         self._load_seed()
 
     # ---------------------------------------------------------------- state
@@ -144,6 +159,30 @@ class SimSite:
     @property
     def listing_url(self) -> str:
         return render.page_url(self.base_url, 1)
+
+    @property
+    def ledger_url(self) -> str:
+        """The simulated ledger's base URL (its API is under /dcl/), for CERTIS_DCL_URL."""
+        return self.base_url
+
+    @property
+    def ledger(self) -> SimLedger:
+        """The simulated ledger, built on first use from the seed listing (then given the
+        products added since)."""
+        if self._ledger is None:
+            with self._lock:
+                if self._ledger is None:
+                    seed = self._shared.get("ledger")
+                    if seed is None:
+                        seed = self._shared["ledger"] = SimLedger(
+                            self._seed_products, self.seed, self.today, self.ledger_size)
+                    ledger = seed.clone(self.truth)
+                    seed_posts = {product.post_id for product in self._seed_products}
+                    for product in self._products:
+                        if product.post_id not in seed_posts:
+                            ledger.add_listed(product)
+                    self._ledger = ledger
+        return self._ledger
 
     def status(self) -> ListingSize:
         return ListingSize.from_total(len(self._products))
@@ -189,6 +228,8 @@ class SimSite:
                 product = self._gen.make(next_date(self._products, self.today))
                 self._products.append(product)
                 self._by_slug[unquote(product.slug)] = product
+                if self._ledger is not None:
+                    self._ledger.add_listed(product)
             self._invalidate()
             total = len(self._products)
             return [self._row(self._products[r], r, total) for r in range(total - 1,
@@ -221,6 +262,8 @@ class SimSite:
         """Back to the seed data set, no faults, an empty request log."""
         with self._lock:
             self._load_seed()
+            if self._ledger is not None:
+                self._ledger.reset()
             self._faults = Faults()
             self._fault_hits.clear()
             self._short_served.clear()
@@ -249,7 +292,7 @@ class SimSite:
     def stats(self) -> dict[str, Any]:
         """Requests served (control requests under /__sim__/ excluded)."""
         with self._log_lock:
-            by_kind = {kind: self._by_kind.get(kind, 0) for kind in ("listing", "detail", "other")}
+            by_kind = {kind: self._by_kind.get(kind, 0) for kind in KINDS}
             return {
                 "total": sum(by_kind.values()),
                 "by_kind": by_kind,
@@ -358,6 +401,8 @@ class SimSite:
                     return True
                 if rule.paths and not keys.isdisjoint(rule.paths):
                     return True
+                if rule.prefixes and rule.matches(target):
+                    return True
                 return (
                     rule.rate > 0
                     and kind in faults.kinds
@@ -385,10 +430,20 @@ class SimSite:
                 return SimResponse(
                     500, render.error_page(500, "Internal Server Error").encode(), delay=delay
                 )
+            changed = _api_changed(hit)
+            if changed is not None:
+                return changed.with_delay(delay)
+            if hit("html_error"):  # a proxy's error page where JSON was expected
+                return SimResponse(faults.html_error_status,
+                                   render.error_page(502, "Bad Gateway").encode(), delay=delay)
             short = page is not None and hit("short_listing")
             truncate = hit("truncate")
-        response = self._route(path, page, kind, faults, short)
-        if truncate and response.status == 200 and response.content_type == HTML:
+        if kind == "ledger":
+            status, body = self.ledger.respond(path, query)
+            response = SimResponse(status, body, JSON)
+        else:
+            response = self._route(path, page, kind, faults, short)
+        if truncate and response.status == 200 and response.content_type in (HTML, JSON):
             cut = response.body[: int(len(response.body) * faults.truncate_at)]
             end = cut.lower().rfind(b"</html")
             response = SimResponse(200, cut if end < 0 else cut[:end])
@@ -446,6 +501,11 @@ class SimSite:
         params = dict(parse_qsl(query, keep_blank_values=True))
         action = path[len("/__sim__/"):].strip("/")
         try:
+            if action.startswith("ledger/"):
+                data = json.loads(body.decode() or "{}") if body.strip() else {}
+                status, answer = ledger_control(
+                    self.ledger, method, action[len("ledger/"):], {**params, **data})
+                return _json(answer, status)
             if method in ("GET", "HEAD"):
                 if action == "stats":
                     return _json(self.stats())
@@ -486,3 +546,14 @@ class SimSite:
             return _json({"error": str(exc.args[0] if exc.args else exc)}, 404)
         except (ValueError, TypeError) as exc:
             return _json({"error": str(exc)}, 400)
+
+
+def _api_changed(hit: Any) -> SimResponse | None:
+    """The answers of an API that changed under the client: 400 (code 3) or 501 (code 12)."""
+    if hit("bad_request"):
+        status, body = ledger_bad_request("unknown field in the request")
+        return SimResponse(status, to_json(body), JSON)
+    if hit("not_implemented"):
+        status, body = LEDGER_NOT_IMPLEMENTED
+        return SimResponse(status, to_json(body), JSON)
+    return None

@@ -577,14 +577,15 @@ def test_request_log_counts(sim: SimServer) -> None:
     client.control("add?count=1")
     stats = sim.site.stats()
     assert stats["total"] == 6
-    assert stats["by_kind"] == {"listing": 4, "detail": 1, "other": 1}
+    assert stats["by_kind"] == {"listing": 4, "detail": 1, "ledger": 0, "other": 1}
     target = urlsplit(sim.listing_url)
     assert stats["by_url"][f"{target.path}?{target.query}"] == 2
     assert stats["by_url"][f"{target.path}?{target.query}&paged=3"] == 1
     assert stats["by_url"][urlsplit(truth[0]["url"]).path] == 1
     assert not any(u.startswith("/__sim__/") for u in stats["by_url"])
     sim.site.clear_log()
-    assert sim.site.stats() == {"total": 0, "by_kind": {"listing": 0, "detail": 0, "other": 0},
+    assert sim.site.stats() == {"total": 0, "by_kind": {"listing": 0, "detail": 0, "ledger": 0,
+                                                        "other": 0},
                                 "by_url": {}, "by_status": {}, "by_fault": {}}
 
 
