@@ -34,10 +34,21 @@ numbers (ints; they match both page URL forms):
                              never including `</html>`; Content-Length matches the cut body
     beyond_end               page numbers beyond the last: "404" (default), "redirect" (302 to
                              the last page) or "last" (the last page served at that URL)
-    kinds                    kinds rate rules apply to (default ["listing", "detail"]; "other")
+    kinds                    kinds rate rules apply to (default ["listing", "detail", "ledger"];
+                             "other")
     seed                     seed of the rate decisions (default 0)
 
-Order: blocked, down, slow (then continues), 429, 503, 500, then the page (short, truncated).
+    bad_request              rule: 400 with the ledger's {"code": 3, ...} body (the API changed)
+    not_implemented          rule: 501 with the ledger's {"code": 12, ...} body
+    html_error               rule: an HTML error page where JSON was expected, with status
+      html_error_status      (default 200)
+
+Path lists may hold prefixes ending in `*`. Order: blocked, down, slow (then continues), 429,
+503, 500, 400, 501, HTML error page, then the page (short, truncated; JSON is cut too).
+
+The Matter ledger (DCL) is served under /dcl/ on the same server (`server.ledger_url`), built
+from the same products: `site.ledger` is its SimLedger (truth, planted cross-check sets,
+mutations); control under `/__sim__/ledger/`; its requests are of kind "ledger".
 """
 
 from __future__ import annotations

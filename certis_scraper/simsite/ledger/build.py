@@ -163,7 +163,7 @@ class _Planter:
         self.pairs = pairs
         self.single = [p for p in on_ledger if len(pairs[p]) == 1]
         self.used: set[Pair] = set()
-        self.listed_products = sum(len(group) for group in pairs.values())
+        self.listed_products = sum(len(pairs[pair]) for pair in on_ledger)
 
     def _pick(self, share: float, minimum: int, only_one_version: bool = False) -> list[Pair]:
         data = self.gen.data
