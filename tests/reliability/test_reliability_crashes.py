@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,9 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The database an uninterrupted crawl of the same site gives (URLs made port-free)."""
     from certis_scraper.simsite import SimServer, SimSite
 
-    server = SimServer(SimSite(products=PRODUCTS, seed=6), port=0).start()
+    # the same "today" as make_sim's sites, so both data sets are the same
+    site = SimSite(products=PRODUCTS, seed=6, today=date(2025, 6, 30))
+    server = SimServer(site, port=0).start()
     try:
         db = tmp_path_factory.mktemp("reference") / "certis.db"
         result = crawl(server.listing_url, db)
