@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import time
 from collections.abc import Callable
 
+import pytest
 from ledger_client import LedgerClient
 
 from certis_scraper.simsite import SimServer
@@ -77,3 +80,19 @@ def test_rate_faults_reach_ledger_requests_by_default(make_sim: MakeSim) -> None
     assert 8 <= statuses.count(500) <= 35
     server.site.set_faults({"error": 1.0, "kinds": ["listing"]})
     assert client.raw(MODELS)[0] == 200
+
+
+def test_drops_and_slow_answers(make_sim: MakeSim) -> None:
+    server = make_sim(products=60, seed=1)
+    server.site.set_faults({"down": [MODELS], "slow": ["/dcl/vendorinfo/*"], "slow_delay": 0.3})
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    conn.request("GET", MODELS)
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+        conn.getresponse()
+    client = LedgerClient(server)
+    started = time.monotonic()
+    assert client.raw("/dcl/vendorinfo/vendors?pagination.limit=1")[0] == 200
+    assert time.monotonic() - started >= 0.3
+    stats = server.site.stats()
+    assert stats["by_status"] == {"0": 1, "200": 1}
+    assert stats["by_fault"] == {"down": 1, "slow": 1}
