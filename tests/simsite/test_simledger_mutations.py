@@ -105,3 +105,31 @@ def test_unknown_mutations_are_errors(make_sim: MakeSim) -> None:
                       {"vid": 1, "pid": 2, "software_version": 3})[0] == 404
     assert client.raw("/__sim__/ledger/explode", "POST", {})[0] == 404
     assert client.raw("/__sim__/ledger/add_version", "POST", {"vid": "x", "pid": 1})[0] == 400
+
+
+def test_changes_only_a_reread_finds(make_sim: MakeSim) -> None:
+    server = make_sim(products=60, seed=1)
+    client = LedgerClient(server)
+    model = server.site.ledger.truth()["models"][5]
+    vid, pid = model["vid"], model["pid"]
+    compliance_before, _ = client.walk("/dcl/compliance/compliance-info", "complianceInfo", 500)
+    silent = client.control("ledger/add_version", body={"vid": vid, "pid": pid, "status": None})
+    new = silent["version"]["softwareVersion"]
+    assert silent["compliance"] is None
+    assert client.get(f"/dcl/model/versions/{vid}/{pid}/{new}") == (
+        200, {"modelVersion": silent["version"]})
+    assert client.get(COMPLIANCE.format(vid=vid, pid=pid, softwareVersion=new))[0] == 404
+    assert client.walk("/dcl/compliance/compliance-info", "complianceInfo", 500)[0] == (
+        compliance_before)
+    moved = client.control("ledger/update_version", body={
+        "vid": vid, "pid": pid, "software_version": new,
+        "fields": {"otaUrl": "https://cdn.example/new.ota"}})
+    assert client.get(f"/dcl/model/versions/{vid}/{pid}/{new}")[1]["modelVersion"] == moved
+    assert moved["otaUrl"] == "https://cdn.example/new.ota"
+    renamed = client.control("ledger/update_model", body={
+        "vid": vid, "pid": pid, "fields": {"productName": "Renamed <i>model</i>"}})
+    assert client.get(f"/dcl/model/models/{vid}/{pid}")[1]["model"] == renamed
+    assert client.raw("/__sim__/ledger/update_model", "POST", {
+        "vid": vid, "pid": pid, "fields": {"pid": 1}})[0] == 400
+    assert client.raw("/__sim__/ledger/update_model", "POST", {
+        "vid": vid, "pid": pid, "fields": {"nope": 1}})[0] == 400

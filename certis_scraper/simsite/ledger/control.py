@@ -31,7 +31,16 @@ def control(
             vid=None if vid in (None, "") else _int(vid, "vid"),
             versions=int(params.get("versions", 2)))
     if action == "add_version":
-        return 200, ledger.add_version(_int(pair["vid"], "vid"), _int(pair["pid"], "pid"))
+        return 200, ledger.add_version(_int(pair["vid"], "vid"), _int(pair["pid"], "pid"),
+                                       params.get("status", "certified"))
+    fields = params.get("fields")
+    if action == "update_model" and isinstance(fields, dict):
+        return 200, ledger.update_model(_int(pair["vid"], "vid"), _int(pair["pid"], "pid"),
+                                        **fields)
+    if action == "update_version" and isinstance(fields, dict):
+        return 200, ledger.update_version(
+            _int(pair["vid"], "vid"), _int(pair["pid"], "pid"),
+            _int(params.get("software_version"), "software_version"), **fields)
     if action == "revoke":
         return 200, ledger.revoke(_int(pair["vid"], "vid"), _int(pair["pid"], "pid"),
                                   _int(params.get("software_version"), "software_version"))
