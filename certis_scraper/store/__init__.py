@@ -20,6 +20,7 @@ from __future__ import annotations
 from certis_scraper.store.base import StoreBusy, StoreError, utc_now
 from certis_scraper.store.changes import ChangeReads
 from certis_scraper.store.ledger import LedgerWrites
+from certis_scraper.store.ledger_reads import LedgerReads
 from certis_scraper.store.reads import Reads
 from certis_scraper.store.report import ReportReads
 from certis_scraper.store.schema import (
@@ -46,5 +47,5 @@ __all__ = [
 ]
 
 
-class Store(Writes, Reads, ChangeReads, ReportReads, LedgerWrites):
+class Store(Writes, Reads, ChangeReads, ReportReads, LedgerWrites, LedgerReads):
     """The project's SQLite database. Open with `Store.open(path)`."""

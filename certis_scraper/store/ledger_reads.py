@@ -1,0 +1,138 @@
+"""Reads of the ledger beside the listing: the cross-check (`scrapy ledger`), the ledger's side
+of `scrapy status`, and its releases and revocations for `scrapy changes`.
+
+Only live listed products with details (so with vid and pid) take part in the cross-check. A
+listed product's certificate id is its detail page's, else its card's, compared with the
+ledger's `cd_certificate_id` trimmed and case-insensitively. Ledger rows count while live
+(`removed_at IS NULL`). VID and PID come out as people read them (`0x131B`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from certis_scraper.store.base import StoreBase
+from certis_scraper.store.schema import _hex_column
+
+LEDGER_SPIDER = "dcl"
+LEDGER_TABLES = ("dcl_vendors", "dcl_models", "dcl_model_versions", "dcl_compliance")
+
+# A listed product's certificate id: the detail page's, else the card's; empty text is none.
+_CERTIFICATE = "coalesce(nullif(trim(d.certificate_id), ''), nullif(trim(p.certificate_id), ''))"
+_LISTED = f"""listed AS (
+    SELECT p.url, coalesce(p.manufacturer, d.manufacturer) AS manufacturer,
+           coalesce(p.model, d.model) AS model, d.vid, d.pid, d.firmware_version,
+           {_CERTIFICATE} AS certificate_id, upper({_CERTIFICATE}) AS certificate_key
+    FROM products AS p JOIN product_details AS d ON d.url = p.url
+    WHERE p.removed_at IS NULL AND d.vid IS NOT NULL AND d.pid IS NOT NULL)"""
+_ON_LEDGER = (
+    "EXISTS (SELECT 1 FROM dcl_models AS m WHERE m.vid = l.vid AND m.pid = l.pid"
+    " AND m.removed_at IS NULL)"
+)
+_LISTED_COLUMNS = (
+    f"l.url, {_hex_column('l.vid', 'vid')}, {_hex_column('l.pid', 'pid')}, l.manufacturer, l.model"
+)
+_LEDGER_CERTIFICATE_IDS = (
+    "(SELECT json_group_array(DISTINCT c.cd_certificate_id) FROM dcl_compliance AS c"
+    " WHERE c.vid = l.vid AND c.pid = l.pid AND c.removed_at IS NULL"
+    " AND c.cd_certificate_id IS NOT NULL)"
+)
+# The compliance status of a version: its `matter` record first.
+_VERSION_STATUS = (
+    "(SELECT c.status FROM dcl_compliance AS c WHERE c.vid = v.vid AND c.pid = v.pid"
+    " AND c.software_version = v.software_version AND c.removed_at IS NULL"
+    " ORDER BY c.certification_type <> 'matter', c.certification_type LIMIT 1)"
+)
+_LATEST_VERSION = (
+    "(SELECT max(x.software_version) FROM dcl_model_versions AS x"
+    " WHERE x.vid = l.vid AND x.pid = l.pid AND x.removed_at IS NULL)"
+)
+
+# Each set of the cross-check: its SELECT over `listed AS l` (or the ledger), in a stable order.
+CROSSCHECK_SQL: dict[str, str] = {
+    "listed_not_on_ledger": f"""
+        SELECT {_LISTED_COLUMNS}, l.certificate_id FROM listed AS l
+        WHERE NOT {_ON_LEDGER} ORDER BY l.vid, l.pid, l.url""",
+    "on_ledger_not_listed": f"""
+        SELECT {_hex_column("m.vid", "vid")}, {_hex_column("m.pid", "pid")},
+               v.vendor_name AS manufacturer, m.product_name AS model,
+               (SELECT c.cd_certificate_id FROM dcl_compliance AS c WHERE c.vid = m.vid
+                AND c.pid = m.pid AND c.status = 'certified' AND c.removed_at IS NULL
+                ORDER BY c.software_version DESC LIMIT 1) AS certificate_id
+        FROM dcl_models AS m LEFT JOIN dcl_vendors AS v ON v.vid = m.vid
+        WHERE m.removed_at IS NULL
+          AND EXISTS (SELECT 1 FROM dcl_compliance AS c WHERE c.vid = m.vid AND c.pid = m.pid
+                      AND c.status = 'certified' AND c.removed_at IS NULL)
+          AND NOT EXISTS (SELECT 1 FROM listed AS l WHERE l.vid = m.vid AND l.pid = m.pid)
+        ORDER BY m.vid, m.pid""",
+    "certificate_mismatch": f"""
+        SELECT {_LISTED_COLUMNS}, l.certificate_id,
+               {_LEDGER_CERTIFICATE_IDS} AS ledger_certificate_ids
+        FROM listed AS l
+        WHERE l.certificate_key IS NOT NULL AND {_ON_LEDGER}
+          AND NOT EXISTS (SELECT 1 FROM dcl_compliance AS c WHERE c.vid = l.vid
+                          AND c.pid = l.pid AND c.removed_at IS NULL
+                          AND upper(trim(c.cd_certificate_id)) = l.certificate_key)
+        ORDER BY l.vid, l.pid, l.url""",
+    "revoked": f"""
+        SELECT {_LISTED_COLUMNS}, l.certificate_id, c.software_version,
+               c.software_version_string, c.status_date, c.reason
+        FROM listed AS l JOIN dcl_compliance AS c ON c.vid = l.vid AND c.pid = l.pid
+             AND upper(trim(c.cd_certificate_id)) = l.certificate_key
+        WHERE c.status = 'revoked' AND c.removed_at IS NULL
+        ORDER BY l.vid, l.pid, l.url, c.software_version""",
+    "latest_firmware": f"""
+        SELECT {_LISTED_COLUMNS}, l.firmware_version, v.software_version,
+               v.software_version_string, {_VERSION_STATUS} AS status, v.ota_url,
+               v.first_seen_at
+        FROM listed AS l JOIN dcl_model_versions AS v ON v.vid = l.vid AND v.pid = l.pid
+             AND v.software_version = {_LATEST_VERSION} AND v.removed_at IS NULL
+        WHERE {_ON_LEDGER}
+        ORDER BY l.vid, l.pid, l.url""",
+}
+CROSSCHECK_KEYS = tuple(CROSSCHECK_SQL)
+# Entry keys holding JSON text in the store (decoded for the entries).
+_JSON_KEYS = frozenset({"ledger_certificate_ids"})
+
+
+class LedgerReads(StoreBase):
+    def has_ledger(self) -> bool:
+        """Whether a ledger crawl has run on this database (crawl_runs.spider 'dcl')."""
+        tables = set(self.db.table_names())
+        if not set(LEDGER_TABLES) <= tables:
+            return False
+        columns = {row[1] for row in self._read("PRAGMA table_info(crawl_runs)")}
+        if "spider" not in columns:
+            return False
+        row = self._read(
+            "SELECT 1 FROM crawl_runs WHERE spider = ? LIMIT 1", (LEDGER_SPIDER,)
+        ).fetchone()
+        return row is not None
+
+    def _entries(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        cursor = self._read(sql, params)
+        names = [c[0] for c in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor]
+        for key in _JSON_KEYS & set(names):
+            for row in rows:
+                row[key] = _json_list(row[key])
+        return rows
+
+    def crosscheck(self) -> dict[str, list[dict[str, Any]]]:
+        """Each set of the cross-check (CROSSCHECK_KEYS) as a list of entries."""
+        return {key: self._entries(f"WITH {_LISTED} {sql}") for key, sql in CROSSCHECK_SQL.items()}
+
+    def crosscheck_counts(self) -> dict[str, int]:
+        """How many entries each set of the cross-check has."""
+        return {
+            key: int(self._read(f"WITH {_LISTED} SELECT count(*) FROM ({sql})").fetchone()[0])
+            for key, sql in CROSSCHECK_SQL.items()
+        }
+
+
+def _json_list(text: Any) -> list[Any]:
+    """A JSON array stored as text, sorted; [] for none."""
+    if not isinstance(text, str):
+        return []
+    decoded = json.loads(text)
+    return sorted(decoded) if isinstance(decoded, list) else [decoded]

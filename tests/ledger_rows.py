@@ -1,0 +1,198 @@
+"""Hand-made ledger rows for tests of the ledger's reads: a database with listed products (the
+store's own writes) and ledger rows inserted directly, so each test states exactly what the
+ledger holds. The ledger tables are created when the schema does not have them yet."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from certis_scraper.positions import SiteStatus
+from certis_scraper.store import Store
+
+SEEN = "2026-01-01T00:00:00+00:00"
+
+_LEDGER_TABLES = """
+CREATE TABLE IF NOT EXISTS dcl_vendors (vid INTEGER PRIMARY KEY, vendor_name TEXT,
+    company_legal_name TEXT, company_preferred_name TEXT, landing_page_url TEXT, creator TEXT,
+    raw TEXT, first_seen_at TEXT, last_seen_at TEXT, removed_at TEXT);
+CREATE TABLE IF NOT EXISTS dcl_models (vid INTEGER, pid INTEGER, product_name TEXT,
+    product_label TEXT, part_number TEXT, device_type_id INTEGER, product_url TEXT,
+    support_url TEXT, user_manual_url TEXT, raw TEXT, first_seen_at TEXT, last_seen_at TEXT,
+    removed_at TEXT, PRIMARY KEY (vid, pid));
+CREATE TABLE IF NOT EXISTS dcl_model_versions (vid INTEGER, pid INTEGER,
+    software_version INTEGER, software_version_string TEXT, software_version_valid INTEGER,
+    ota_url TEXT, ota_file_size INTEGER, ota_checksum TEXT, ota_checksum_type INTEGER,
+    min_applicable_software_version INTEGER, max_applicable_software_version INTEGER,
+    release_notes_url TEXT, raw TEXT, first_seen_at TEXT, last_seen_at TEXT, removed_at TEXT,
+    PRIMARY KEY (vid, pid, software_version));
+CREATE TABLE IF NOT EXISTS dcl_compliance (vid INTEGER, pid INTEGER, software_version INTEGER,
+    certification_type TEXT, software_version_string TEXT, status TEXT, status_date TEXT,
+    reason TEXT, cd_certificate_id TEXT, history TEXT, raw TEXT, first_seen_at TEXT,
+    last_seen_at TEXT, removed_at TEXT,
+    PRIMARY KEY (vid, pid, software_version, certification_type))
+"""
+
+
+def ensure_ledger_tables(conn: sqlite3.Connection) -> None:
+    """The ledger tables and crawl_runs.spider, where the schema lacks them."""
+    for statement in _LEDGER_TABLES.split(";"):
+        conn.execute(statement)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(crawl_runs)")}
+    if "spider" not in columns:
+        conn.execute("ALTER TABLE crawl_runs ADD COLUMN spider TEXT")
+
+
+def listed(
+    store: Store,
+    url: str,
+    *,
+    vid: int | None,
+    pid: int | None,
+    certificate_id: str | None = None,
+    card_certificate_id: str | None = None,
+    manufacturer: str = "Acme",
+    model: str | None = None,
+    firmware_version: str | None = "1.0",
+    details: bool = True,
+    certification_date: str = "2025-03-01",
+) -> None:
+    """One listed product (card and, with `details`, its detail page) written as a crawl
+    would write it."""
+    run = store.start_run("missing", {})
+    store.upsert_products(
+        [
+            {
+                "url": url,
+                "manufacturer": manufacturer,
+                "model": model or url.rstrip("/").rsplit("/", 1)[-1],
+                "certificate_id": card_certificate_id,
+            }
+        ],
+        run,
+    )
+    if details:
+        store.upsert_details(
+            [
+                {
+                    "url": url,
+                    "vid": vid,
+                    "pid": pid,
+                    "certificate_id": certificate_id,
+                    "manufacturer": manufacturer,
+                    "firmware_version": firmware_version,
+                    "certification_date": certification_date,
+                    "device_type": "Light",
+                }
+            ],
+            run,
+        )
+    store.finish_run(run, "finished", SiteStatus.from_total(1), {})
+
+
+def remove(store: Store, url: str) -> None:
+    store.db.conn.execute("UPDATE products SET removed_at = ? WHERE url = ?", (SEEN, url))
+
+
+def _insert(conn: sqlite3.Connection, table: str, row: Mapping[str, Any]) -> None:
+    values = {"first_seen_at": SEEN, "last_seen_at": SEEN, **row}
+    values.setdefault("raw", json.dumps({k: v for k, v in row.items() if "seen" not in k}))
+    names = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    conn.execute(
+        f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({marks})", list(values.values())
+    )
+
+
+def vendor(store: Store, vid: int, name: str, **row: Any) -> None:
+    ensure_ledger_tables(store.db.conn)
+    _insert(store.db.conn, "dcl_vendors", {"vid": vid, "vendor_name": name, **row})
+
+
+def model(store: Store, vid: int, pid: int, name: str = "Model", **row: Any) -> None:
+    ensure_ledger_tables(store.db.conn)
+    _insert(store.db.conn, "dcl_models", {"vid": vid, "pid": pid, "product_name": name, **row})
+
+
+def version(
+    store: Store, vid: int, pid: int, software_version: int, string: str | None = None, **row: Any
+) -> None:
+    ensure_ledger_tables(store.db.conn)
+    _insert(
+        store.db.conn,
+        "dcl_model_versions",
+        {
+            "vid": vid,
+            "pid": pid,
+            "software_version": software_version,
+            "software_version_string": string or f"{software_version}.0",
+            "software_version_valid": 1,
+            **row,
+        },
+    )
+
+
+def compliance(
+    store: Store,
+    vid: int,
+    pid: int,
+    software_version: int,
+    certificate_id: str | None,
+    status: str = "certified",
+    **row: Any,
+) -> None:
+    ensure_ledger_tables(store.db.conn)
+    _insert(
+        store.db.conn,
+        "dcl_compliance",
+        {
+            "vid": vid,
+            "pid": pid,
+            "software_version": software_version,
+            "certification_type": "matter",
+            "software_version_string": f"{software_version}.0",
+            "status": status,
+            "status_date": "2025-03-01T00:00:00Z",
+            "cd_certificate_id": certificate_id,
+            **row,
+        },
+    )
+
+
+def ledger_run(
+    store: Store, started_at: str = SEEN, finished_at: str | None = SEEN, reason: str = "finished"
+) -> int:
+    """A crawl_runs row of the ledger's spider."""
+    ensure_ledger_tables(store.db.conn)
+    cursor = store.db.conn.execute(
+        "INSERT INTO crawl_runs (started_at, finished_at, finish_reason, mode, stats, spider)"
+        " VALUES (?, ?, ?, 'missing', '{}', 'dcl')",
+        (started_at, finished_at, reason),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def model_with(
+    store: Store,
+    vid: int,
+    pid: int,
+    versions: Iterable[tuple[int, str | None, str]],
+    name: str = "Model",
+) -> None:
+    """A ledger model with its versions, each with a compliance record (version, certificate
+    id, status)."""
+    model(store, vid, pid, name)
+    for software_version, certificate_id, status in versions:
+        version(
+            store, vid, pid, software_version, ota_url=f"https://ota.example/{software_version}"
+        )
+        compliance(store, vid, pid, software_version, certificate_id, status)
+
+
+def open_store(path: Path) -> Store:
+    store = Store.open(path)
+    ensure_ledger_tables(store.db.conn)
+    return store
