@@ -39,7 +39,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 LIST_SEPARATOR = "; "
 # XLSX cells: columns shown as dates, and as UTC date-times (stored as ISO text).
 DATE_COLUMNS = frozenset({"certification_date"})
-TIMESTAMP_COLUMNS = frozenset({"first_seen_at", "last_seen_at", "removed_at", "fetched_at"})
+TIMESTAMP_COLUMNS = frozenset(
+    {"first_seen_at", "last_seen_at", "removed_at", "fetched_at", "latest_first_seen_at"}
+)
 XLSX_MAX_WIDTH = 60  # characters: a long URL must not push the other columns off the screen
 
 
@@ -59,6 +61,7 @@ class ExportFilters:
     vid: int | None = None
     pid: int | None = None
     include_removed: bool = False  # products no longer listed on the site (removed_at set)
+    ledger: bool = False  # the matter_products_ledger rows: live products and the ledger's view
 
     @classmethod
     def parse(
@@ -70,6 +73,7 @@ class ExportFilters:
         vid: str | None = None,
         pid: str | None = None,
         include_removed: bool = False,
+        ledger: bool = False,
     ) -> ExportFilters:
         """The filters from the command's options (text as typed; None when not given).
 
@@ -79,6 +83,8 @@ class ExportFilters:
         for option, value in (("--manufacturer", manufacturer), ("--device-type", device_type)):
             if value is not None and not value.strip():
                 raise ValueError(f"{option}: give some text to look for")
+        if ledger and include_removed:
+            raise ValueError("--ledger shows listed products only: leave out --include-removed")
         type_name = device_type.strip() if device_type else None
         type_id = None
         if type_name and (type_name[:2].lower() == "0x" or type_name.isdigit()):
@@ -91,6 +97,7 @@ class ExportFilters:
             vid=_id_option("--vid", vid, VID_MAX),
             pid=_id_option("--pid", pid, VID_MAX),
             include_removed=include_removed,
+            ledger=ledger,
         )
 
 
@@ -135,6 +142,7 @@ def query_rows(store: Store, filters: ExportFilters) -> tuple[list[str], Iterato
         device_type_id=filters.device_type_id,
         vid=filters.vid,
         pid=filters.pid,
+        ledger=filters.ledger,
     )
 
 

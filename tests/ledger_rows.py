@@ -12,6 +12,7 @@ from typing import Any
 
 from certis_scraper.positions import SiteStatus
 from certis_scraper.store import Store
+from certis_scraper.store.schema import LEDGER_VIEW, _split_script
 
 SEEN = "2026-01-01T00:00:00+00:00"
 
@@ -38,9 +39,15 @@ CREATE TABLE IF NOT EXISTS dcl_compliance (vid INTEGER, pid INTEGER, software_ve
 
 
 def ensure_ledger_tables(conn: sqlite3.Connection) -> None:
-    """The ledger tables and crawl_runs.spider, where the schema lacks them."""
+    """The ledger tables, the view matter_products_ledger and crawl_runs.spider, where the
+    schema lacks them."""
     for statement in _LEDGER_TABLES.split(";"):
         conn.execute(statement)
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'matter_products_ledger'"
+    ).fetchone():
+        for statement in _split_script(LEDGER_VIEW):
+            conn.execute(statement)
     columns = {row[1] for row in conn.execute("PRAGMA table_info(crawl_runs)")}
     if "spider" not in columns:
         conn.execute("ALTER TABLE crawl_runs ADD COLUMN spider TEXT")

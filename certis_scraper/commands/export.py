@@ -5,6 +5,7 @@
     scrapy export lights.json --device-type light --manufacturer signify
     scrapy export everything.jsonl --include-removed
     scrapy export aqara.csv --vid 0x115F             # ids: 0x-prefixed hex, or decimal
+    scrapy export ledger.csv --ledger                # and what the ledger says of each
 
 The format comes from the extension: .csv, .json, .jsonl, .xlsx (see certis_scraper/export.py).
 The database (CERTIS_DB) is opened read-only and never created.
@@ -17,6 +18,7 @@ import argparse
 from scrapy.exceptions import UsageError
 
 from certis_scraper.command_base import ReportCommand
+from certis_scraper.crosscheck import NO_LEDGER
 from certis_scraper.export import ExportError, ExportFilters, export, format_of
 from certis_scraper.store import StoreError
 
@@ -60,6 +62,12 @@ class Command(ReportCommand):
             action="store_true",
             help="also export products no longer listed on the site",
         )
+        group.add_argument(
+            "--ledger",
+            action="store_true",
+            help="export matter_products_ledger: live products with the ledger's vendor and"
+            " product name, latest software version, OTA URL and certification status",
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -75,6 +83,7 @@ class Command(ReportCommand):
                 vid=opts.vid,
                 pid=opts.pid,
                 include_removed=opts.include_removed,
+                ledger=opts.ledger,
             )
         except ValueError as exc:
             raise UsageError(str(exc)) from None
@@ -82,6 +91,8 @@ class Command(ReportCommand):
         if store is None:
             return
         try:
+            if filters.ledger and not store.has_ledger():
+                raise ExportError(NO_LEDGER.format(db=store.path))
             count = export(store, target, filters)
         except (ExportError, StoreError) as exc:
             self.fail(str(exc))

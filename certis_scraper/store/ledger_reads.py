@@ -12,17 +12,20 @@ import json
 from typing import Any
 
 from certis_scraper.store.base import StoreBase
-from certis_scraper.store.schema import _hex_column
+from certis_scraper.store.schema import (
+    LISTED_CERTIFICATE,
+    _hex_column,
+    latest_version,
+    version_status,
+)
 
 LEDGER_SPIDER = "dcl"
 LEDGER_TABLES = ("dcl_vendors", "dcl_models", "dcl_model_versions", "dcl_compliance")
 
-# A listed product's certificate id: the detail page's, else the card's; empty text is none.
-_CERTIFICATE = "coalesce(nullif(trim(d.certificate_id), ''), nullif(trim(p.certificate_id), ''))"
 _LISTED = f"""listed AS (
     SELECT p.url, coalesce(p.manufacturer, d.manufacturer) AS manufacturer,
            coalesce(p.model, d.model) AS model, d.vid, d.pid, d.firmware_version,
-           {_CERTIFICATE} AS certificate_id, upper({_CERTIFICATE}) AS certificate_key
+           {LISTED_CERTIFICATE} AS certificate_id, upper({LISTED_CERTIFICATE}) AS certificate_key
     FROM products AS p JOIN product_details AS d ON d.url = p.url
     WHERE p.removed_at IS NULL AND d.vid IS NOT NULL AND d.pid IS NOT NULL)"""
 _ON_LEDGER = (
@@ -37,17 +40,6 @@ _LEDGER_CERTIFICATE_IDS = (
     " WHERE c.vid = l.vid AND c.pid = l.pid AND c.removed_at IS NULL"
     " AND c.cd_certificate_id IS NOT NULL)"
 )
-# The compliance status of a version: its `matter` record first.
-_VERSION_STATUS = (
-    "(SELECT c.status FROM dcl_compliance AS c WHERE c.vid = v.vid AND c.pid = v.pid"
-    " AND c.software_version = v.software_version AND c.removed_at IS NULL"
-    " ORDER BY c.certification_type <> 'matter', c.certification_type LIMIT 1)"
-)
-_LATEST_VERSION = (
-    "(SELECT max(x.software_version) FROM dcl_model_versions AS x"
-    " WHERE x.vid = l.vid AND x.pid = l.pid AND x.removed_at IS NULL)"
-)
-
 # Each set of the cross-check: its SELECT over `listed AS l` (or the ledger), in a stable order.
 CROSSCHECK_SQL: dict[str, str] = {
     "listed_not_on_ledger": f"""
@@ -83,10 +75,10 @@ CROSSCHECK_SQL: dict[str, str] = {
         ORDER BY l.vid, l.pid, l.url, c.software_version""",
     "latest_firmware": f"""
         SELECT {_LISTED_COLUMNS}, l.firmware_version, v.software_version,
-               v.software_version_string, {_VERSION_STATUS} AS status, v.ota_url,
+               v.software_version_string, {version_status("v")} AS status, v.ota_url,
                v.first_seen_at
         FROM listed AS l JOIN dcl_model_versions AS v ON v.vid = l.vid AND v.pid = l.pid
-             AND v.software_version = {_LATEST_VERSION} AND v.removed_at IS NULL
+             AND v.software_version = {latest_version("l")} AND v.removed_at IS NULL
         WHERE {_ON_LEDGER}
         ORDER BY l.vid, l.pid, l.url""",
 }

@@ -10,7 +10,7 @@ from typing import Any
 from certis_scraper.hexids import hex_id
 from certis_scraper.positions import PAGE_SIZE
 from certis_scraper.store.base import StoreBase, _decode_detail
-from certis_scraper.store.schema import MATTER_PRODUCTS_SELECT
+from certis_scraper.store.schema import MATTER_PRODUCTS_LEDGER_SELECT, MATTER_PRODUCTS_SELECT
 
 
 class Reads(StoreBase):
@@ -166,6 +166,7 @@ class Reads(StoreBase):
         device_type_id: int | None = None,
         vid: int | None = None,
         pid: int | None = None,
+        ledger: bool = False,
     ) -> tuple[list[str], Iterator[dict[str, Any]]]:
         """The rows of `matter_products` (ids as hex text) matching every filter given, newest
         position first: column names and the rows, streamed, lists and booleans decoded.
@@ -174,7 +175,8 @@ class Reads(StoreBase):
         or after; `manufacturer` (the card's or the detail page's) and `device_type` (its name):
         case-insensitive substrings; `device_type_id`: among the primary device type ids. Runs
         MATTER_PRODUCTS_SELECT rather than the view, so a database still holding schema 1's view
-        (opened read-only, never migrated) shows the same values."""
+        (opened read-only, never migrated) shows the same values. With `ledger`, the rows of
+        `matter_products_ledger` (live products only) likewise."""
         where: list[str] = []
         params: list[Any] = []
         if not include_removed:
@@ -200,7 +202,8 @@ class Reads(StoreBase):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(hex_id(value))
-        sql = f"SELECT * FROM ({MATTER_PRODUCTS_SELECT})"
+        source = MATTER_PRODUCTS_LEDGER_SELECT if ledger else MATTER_PRODUCTS_SELECT
+        sql = f"SELECT * FROM ({source})"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY page_id DESC NULLS LAST, index_in_page DESC, url"

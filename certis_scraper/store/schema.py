@@ -210,6 +210,68 @@ DROP VIEW IF EXISTS recent_changes;
 CREATE VIEW recent_changes AS {_RECENT_CHANGES_SELECT};
 """
 
+# The listing beside the ledger. A listed product's certificate id is its detail page's, else its
+# card's (empty text is none); the ledger's ids are compared with it trimmed and upper-cased.
+LISTED_CERTIFICATE = (
+    "coalesce(nullif(trim(d.certificate_id), ''), nullif(trim(p.certificate_id), ''))"
+)
+
+
+def version_status(alias: str) -> str:
+    """The compliance status of the ledger version `alias` (its `matter` record first)."""
+    return (
+        f"(SELECT c.status FROM dcl_compliance AS c WHERE c.vid = {alias}.vid"
+        f" AND c.pid = {alias}.pid AND c.software_version = {alias}.software_version"
+        " AND c.removed_at IS NULL"
+        " ORDER BY c.certification_type <> 'matter', c.certification_type LIMIT 1)"
+    )
+
+
+def latest_version(alias: str) -> str:
+    """The highest live ledger software version of the (vid, pid) of row `alias`."""
+    return (
+        "(SELECT max(x.software_version) FROM dcl_model_versions AS x"
+        f" WHERE x.vid = {alias}.vid AND x.pid = {alias}.pid AND x.removed_at IS NULL)"
+    )
+
+
+def _certificate_record(column: str) -> str:
+    """A column of the live compliance record with the listed product's certificate id (its
+    highest version)."""
+    return (
+        f"(SELECT c.{column} FROM dcl_compliance AS c WHERE c.vid = d.vid AND c.pid = d.pid"
+        " AND c.removed_at IS NULL"
+        f" AND upper(trim(c.cd_certificate_id)) = upper({LISTED_CERTIFICATE})"
+        " ORDER BY c.software_version DESC, c.certification_type <> 'matter' LIMIT 1)"
+    )
+
+
+# The view `matter_products_ledger`: every live listed product with matter_products' columns,
+# then what the ledger says of its (vid, pid); `on_ledger` is NULL for products without details.
+_PRODUCTS_HEAD, _PRODUCTS_FROM, _PRODUCTS_JOIN = MATTER_PRODUCTS_SELECT.partition("FROM products p")
+MATTER_PRODUCTS_LEDGER_SELECT = f"""{_PRODUCTS_HEAD.rstrip()},
+           dv.vendor_name AS ledger_vendor_name, dm.product_name AS ledger_product_name,
+           CASE WHEN d.vid IS NULL OR d.pid IS NULL THEN NULL
+                WHEN dm.vid IS NULL THEN 0 ELSE 1 END AS on_ledger,
+           lv.software_version AS latest_software_version,
+           lv.software_version_string AS latest_software_version_string,
+           lv.ota_url AS latest_ota_url, {version_status("lv")} AS latest_status,
+           lv.first_seen_at AS latest_first_seen_at,
+           {_certificate_record("status")} AS certificate_status,
+           {_certificate_record("status_date")} AS certificate_status_date
+    {_PRODUCTS_FROM}{_PRODUCTS_JOIN}
+    LEFT JOIN dcl_vendors dv ON dv.vid = d.vid
+    LEFT JOIN dcl_models dm ON dm.vid = d.vid AND dm.pid = d.pid AND dm.removed_at IS NULL
+    LEFT JOIN dcl_model_versions lv ON lv.vid = d.vid AND lv.pid = d.pid
+         AND lv.removed_at IS NULL AND lv.software_version = {latest_version("d")}
+    WHERE p.removed_at IS NULL"""
+
+LEDGER_VIEW = f"""
+DROP VIEW IF EXISTS matter_products_ledger;
+CREATE VIEW matter_products_ledger AS
+    {MATTER_PRODUCTS_LEDGER_SELECT};
+"""
+
 # Migrations: version -> script taking the schema from version - 1 to version.
 # Schema 5: the ledger's tables (store/ledger_schema.py).
 _MIGRATIONS: dict[int, str] = {
@@ -224,4 +286,3 @@ _MIGRATIONS: dict[int, str] = {
 def _split_script(script: str) -> list[str]:
     """Statements of a schema script (no semicolons inside statements in our DDL)."""
     return [s.strip() for s in script.split(";") if s.strip()]
-
