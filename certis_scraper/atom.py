@@ -1,6 +1,8 @@
-"""The changes as an Atom 1.0 feed (RFC 4287): one entry per new certification and per
-withdrawal of a report (changes.py), newest first; field changes are left out (a refresh can
-bring hundreds of firmware updates a day, which would drown the certifications).
+"""The changes as an Atom 1.0 feed (RFC 4287): one entry per new certification, per withdrawal
+and per software version released on the ledger of a report (changes.py), newest first; field
+changes are left out (a refresh can bring hundreds of firmware updates a day, which would drown
+the certifications). A release links to the product's listing page when it is listed, else to
+the version's record on the ledger.
 
 Written with the standard library's `xml.sax.saxutils.XMLGenerator` rather than feedgen: the
 feed has one fixed shape of a dozen elements, which XMLGenerator writes with correct escaping
@@ -81,15 +83,45 @@ def summary(entry: dict[str, Any]) -> str:
     return "; ".join(f"{label}: {entry[key]}" for label, key in fields if entry.get(key))
 
 
+def release_entry(item: dict[str, Any], ledger_url: str | None) -> FeedEntry:
+    """The entry of a software version first seen on the ledger."""
+    name = " ".join(str(item[k]) for k in ("manufacturer", "model") if item.get(k))
+    name = name or f"VID {item['vid']} PID {item['pid']}"
+    version = item.get("software_version_string") or item.get("software_version")
+    link = item.get("url")
+    if not link and ledger_url:
+        vid, pid = (int(str(item[k]), 16) for k in ("vid", "pid"))
+        link = f"{ledger_url.rstrip('/')}/dcl/model/versions/{vid}/{pid}/{item['software_version']}"
+    fields = (
+        ("Manufacturer", item.get("manufacturer")),
+        ("Model", item.get("model")),
+        ("VID", item.get("vid")),
+        ("PID", item.get("pid")),
+        ("Version", version),
+        ("OTA image", item.get("ota_url")),
+    )
+    return FeedEntry(
+        id=stable_id("release", item["vid"], item["pid"], item["software_version"]),
+        title=f"Release: {name} {version}",
+        updated=str(item["first_seen_at"]),
+        link=str(link or ""),
+        summary="; ".join(f"{label}: {value}" for label, value in fields if value),
+        category="release",
+    )
+
+
 # Entries in a feed unless told otherwise: a first crawl makes every product new, and a feed
 # reader wants the latest certifications, not 6,000 entries.
 ATOM_LIMIT = 100
 
 
-def entries(report: ChangeReport, limit: int = ATOM_LIMIT) -> list[FeedEntry]:
-    """One FeedEntry per new and per withdrawn product, newest first (by time, then by
-    certification date); at most `limit` of them (0: all)."""
-    made: list[FeedEntry] = []
+def entries(
+    report: ChangeReport, limit: int = ATOM_LIMIT, ledger_url: str | None = None
+) -> list[FeedEntry]:
+    """One FeedEntry per new and per withdrawn product and per ledger release, newest first
+    (by time, then by certification date); at most `limit` of them (0: all). `ledger_url`:
+    the ledger's base URL, linked to by releases of products not listed."""
+    made: list[FeedEntry] = [release_entry(item, ledger_url) for item in report.releases]
     for kind, prefix, items, time_key in (
         ("new", "New", report.new, "first_seen_at"),
         ("removed", "Withdrawn", report.removed, "removed_at"),
@@ -148,13 +180,15 @@ def write_atom(
     listing_url: str,
     self_url: str | None = None,
     limit: int = ATOM_LIMIT,
+    ledger_url: str | None = None,
 ) -> int:
     """Write the report's feed to `path` atomically; returns the number of entries.
 
     `listing_url` (the site's product list) is the feed's alternate link and names its id;
     `self_url`, when given, is where the file is published (its rel="self" link); `limit`: at
-    most this many entries, the newest (0: all). Raises WriteError."""
-    items = entries(report, limit)
+    most this many entries, the newest (0: all); `ledger_url`: the ledger's base URL, for
+    releases of products not listed. Raises WriteError."""
+    items = entries(report, limit, ledger_url)
     updated = max((e.updated for e in items), default=report.window.end())
     with atomic_write(path, binary=True) as out:
         xml = XMLGenerator(out, encoding="utf-8", short_empty_elements=True)
@@ -179,7 +213,10 @@ def write_atom(
             w.element("id", entry.id)
             w.element("title", entry.title)
             w.element("updated", entry.updated)
-            w.element("link", attrs={"rel": "alternate", "type": "text/html", "href": entry.link})
+            if entry.link:
+                w.element(
+                    "link", attrs={"rel": "alternate", "type": "text/html", "href": entry.link}
+                )
             w.element("category", attrs={"term": entry.category})
             w.element("summary", entry.summary, attrs={"type": "text"})
             w.end("entry")

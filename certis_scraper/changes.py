@@ -44,8 +44,16 @@ CHANGE_KEYS = (
     "changed_at",
     "run_id",
 )
-# One CSV for all three kinds: `changed_at` is when the fact was recorded (first seen,
-# withdrawn, changed); field / old_value / new_value are empty for new and removed products.
+# One CSV for every kind: `changed_at` is when the fact was recorded (first seen, withdrawn,
+# changed, released, revoked); field / old_value / new_value are empty but for changes, the
+# ledger's columns but for releases and revocations.
+LEDGER_CSV_KEYS = (
+    "software_version",
+    "software_version_string",
+    "ota_url",
+    "cd_certificate_id",
+    "status_date",
+)
 CSV_COLUMNS = (
     "kind",
     *PRODUCT_KEYS,
@@ -54,6 +62,7 @@ CSV_COLUMNS = (
     "new_value",
     "changed_at",
     "run_id",
+    *LEDGER_CSV_KEYS,
 )
 
 
@@ -186,10 +195,19 @@ class ChangeReport:
     new: list[dict[str, Any]] = field(default_factory=list)
     removed: list[dict[str, Any]] = field(default_factory=list)
     changed: list[dict[str, Any]] = field(default_factory=list)
+    releases: list[dict[str, Any]] = field(default_factory=list)  # ledger versions first seen
+    revoked: list[dict[str, Any]] = field(default_factory=list)  # ledger records now revoked
+    ledger: bool = False  # whether a ledger crawl has run on the database
 
     def as_json(self) -> dict[str, list[dict[str, Any]]]:
-        """What `--json` prints: exactly the keys new, removed and changed."""
-        return {"new": self.new, "removed": self.removed, "changed": self.changed}
+        """What `--json` prints: exactly the keys new, removed, changed, releases, revoked."""
+        return {
+            "new": self.new,
+            "removed": self.removed,
+            "changed": self.changed,
+            "releases": self.releases,
+            "revoked": self.revoked,
+        }
 
     def csv_rows(self) -> list[dict[str, Any]]:
         """One row per fact with CSV_COLUMNS (new, then removed, then changed)."""
@@ -200,6 +218,8 @@ class ChangeReport:
         ):
             rows += [{"kind": kind, **e, "changed_at": e[time_key]} for e in entries]
         rows += [{"kind": "changed", **e} for e in self.changed]
+        rows += [{"kind": "release", **e, "changed_at": e["first_seen_at"]} for e in self.releases]
+        rows += [{"kind": "revoked", **e} for e in self.revoked]
         return rows
 
 
@@ -226,7 +246,24 @@ def collect(store: Store, window: Window) -> ChangeReport:
             report.removed.append(dict(zip(removed_keys, product_values(row), strict=True)))
         else:
             report.changed.append(change_entry(dict(zip(names, row, strict=True))))
+    _ledger_facts(store, window, report)
     return report
+
+
+def _ledger_facts(store: Store, window: Window, report: ChangeReport) -> None:
+    """The ledger's releases and revocations of the window, by the mirror's clock."""
+    report.ledger = store.has_ledger()
+    if not report.ledger:
+        return
+    if window.since is not None:
+        start, end, run_id = window.since, None, None
+    elif window.run is not None:
+        run = window.run
+        start, end, run_id = str(run["started_at"]), run.get("finished_at"), int(run["id"])
+    else:
+        return
+    report.releases = store.ledger_releases(start, end)
+    report.revoked = store.ledger_revocations(start, end, run_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,6 +315,27 @@ _CHANGE_COLUMNS = (
 )
 
 
+_RELEASE_COLUMNS = (
+    ("manufacturer", "manufacturer"),
+    ("model", "model"),
+    ("VID", "vid"),
+    ("PID", "pid"),
+    ("version", "software_version_string"),
+    ("OTA", "ota_url"),
+    ("first seen", "first_seen_at"),
+)
+_REVOKED_COLUMNS = (
+    ("manufacturer", "manufacturer"),
+    ("model", "model"),
+    ("VID", "vid"),
+    ("PID", "pid"),
+    ("version", "software_version_string"),
+    ("certificate", "cd_certificate_id"),
+    ("status date", "status_date"),
+    ("seen at", "changed_at"),
+)
+
+
 def _section(
     title: str, entries: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]
 ) -> list[str]:
@@ -296,10 +354,16 @@ def render_table(report: ChangeReport) -> str:
     if window.run is None and window.since is None:
         return "No completed crawl run yet: run `scrapy crawl matter_list` first."
     heading = window.describe()
+    ledger = f", {len(report.releases)} releases, {len(report.revoked)} revoked on the ledger"
+    ledger_sections = [
+        *_section("Ledger releases", report.releases, _RELEASE_COLUMNS),
+        *_section("Revoked on the ledger", report.revoked, _REVOKED_COLUMNS),
+    ]
     return "\n".join(
         [
             f"{heading[:1].upper()}{heading[1:]}: {len(report.new)} new,"
-            f" {len(report.removed)} withdrawn, {len(report.changed)} changed",
+            f" {len(report.removed)} withdrawn, {len(report.changed)} changed"
+            + (ledger if report.ledger else ""),
             *_section(
                 "New certifications",
                 report.new,
@@ -309,6 +373,7 @@ def render_table(report: ChangeReport) -> str:
                 "Withdrawn", report.removed, [*_PRODUCT_COLUMNS, ("withdrawn", "removed_at")]
             ),
             *_section("Changed", report.changed, _CHANGE_COLUMNS),
+            *(ledger_sections if report.ledger else []),
         ]
     )
 

@@ -34,7 +34,11 @@ CREATE TABLE IF NOT EXISTS dcl_compliance (vid INTEGER, pid INTEGER, software_ve
     certification_type TEXT, software_version_string TEXT, status TEXT, status_date TEXT,
     reason TEXT, cd_certificate_id TEXT, history TEXT, raw TEXT, first_seen_at TEXT,
     last_seen_at TEXT, removed_at TEXT,
-    PRIMARY KEY (vid, pid, software_version, certification_type))
+    PRIMARY KEY (vid, pid, software_version, certification_type));
+CREATE TABLE IF NOT EXISTS dcl_changes (id INTEGER PRIMARY KEY, url TEXT NOT NULL,
+    run_id INTEGER, field TEXT NOT NULL, old_value, new_value, changed_at TEXT NOT NULL,
+    record TEXT NOT NULL, vid INTEGER, pid INTEGER, software_version INTEGER,
+    certification_type TEXT)
 """
 
 
@@ -203,3 +207,31 @@ def open_store(path: Path) -> Store:
     store = Store.open(path)
     ensure_ledger_tables(store.db.conn)
     return store
+
+
+def revoke(store: Store, vid: int, pid: int, software_version: int, at: str, run_id: int) -> None:
+    """A compliance record that turns revoked at `at`, logged as the ledger's writes log it."""
+    conn = store.db.conn
+    old = conn.execute(
+        "SELECT status FROM dcl_compliance WHERE vid = ? AND pid = ? AND software_version = ?",
+        (vid, pid, software_version),
+    ).fetchone()[0]
+    conn.execute(
+        "UPDATE dcl_compliance SET status = 'revoked', status_date = ? WHERE vid = ? AND pid = ?"
+        " AND software_version = ?",
+        (at, vid, pid, software_version),
+    )
+    conn.execute(
+        "INSERT INTO dcl_changes (url, run_id, field, old_value, new_value, changed_at, record,"
+        " vid, pid, software_version, certification_type)"
+        " VALUES (?, ?, 'status', ?, 'revoked', ?, 'compliance', ?, ?, ?, 'matter')",
+        (
+            f"/dcl/compliance/compliance-info/{vid}/{pid}/{software_version}/matter",
+            run_id,
+            old,
+            at,
+            vid,
+            pid,
+            software_version,
+        ),
+    )

@@ -1,7 +1,8 @@
 """`scrapy changes`: what is new, withdrawn and changed.
 
     scrapy changes                              # what the last completed run found, as a table
-    scrapy changes --run 42 --json              # what run 42 found: {"new", "removed", "changed"}
+    scrapy changes --run 42 --json              # what run 42 found: {"new", "removed", "changed",
+                                                #  "releases", "revoked"}
     scrapy changes --since 2025-07-01 --csv changes.csv
     scrapy changes --since 2025-07-01T03:00:00Z --atom /var/www/certis/changes.atom
 
@@ -40,10 +41,12 @@ class Command(ReportCommand):
     def long_desc(self) -> str:
         return (
             "Show what the last completed crawl run found: products first seen (new), products "
-            "marked withdrawn (removed) and recorded field changes (changed). --run N shows run "
-            "N's findings instead, --since everything recorded from a time on (ISO 8601, UTC). "
-            "--json prints {new, removed, changed}; --csv FILE and --atom FILE write the same "
-            "facts to files (written under a temporary name and renamed when complete)."
+            "marked withdrawn (removed) and recorded field changes (changed), and on the ledger "
+            "software versions first seen (releases) and certifications that became revoked. "
+            "--run N shows run N's findings instead, --since everything recorded from a time on "
+            "(ISO 8601, UTC). --json prints {new, removed, changed, releases, revoked}; --csv "
+            "FILE and --atom FILE write the same facts to files (written under a temporary name "
+            "and renamed when complete)."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -122,6 +125,7 @@ class Command(ReportCommand):
                     listing_url=self.settings.get("CERTIS_LISTING_URL"),
                     self_url=opts.feed_url,
                     limit=opts.atom_limit,
+                    ledger_url=self.settings.get("CERTIS_DCL_URL"),
                 )
                 written.append(f"wrote {count} feed entries to {opts.atom}")
         except WriteError as exc:

@@ -83,6 +83,55 @@ CROSSCHECK_SQL: dict[str, str] = {
         ORDER BY l.vid, l.pid, l.url""",
 }
 CROSSCHECK_KEYS = tuple(CROSSCHECK_SQL)
+
+# A window of `scrapy changes` on the ledger's clock: from :start on (and up to :end when given);
+# recorded changes also by run (:run_id, when given).
+_IN_WINDOW = "({column} >= :start AND (:end IS NULL OR {column} <= :end))"
+_RELEASES_SQL = f"""
+    WITH {_LISTED}, released AS (
+        SELECT v.*, (SELECT min(l.url) FROM listed AS l WHERE l.vid = v.vid AND l.pid = v.pid)
+               AS url
+        FROM dcl_model_versions AS v WHERE {_IN_WINDOW.format(column="v.first_seen_at")})
+    SELECT {_hex_column("r.vid", "vid")}, {_hex_column("r.pid", "pid")},
+           coalesce(p.manufacturer, d.manufacturer, dv.vendor_name) AS manufacturer,
+           coalesce(p.model, d.model, m.product_name) AS model, r.url, r.software_version,
+           r.software_version_string, r.ota_url, r.first_seen_at
+    FROM released AS r LEFT JOIN products AS p ON p.url = r.url
+    LEFT JOIN product_details AS d ON d.url = r.url
+    LEFT JOIN dcl_vendors AS dv ON dv.vid = r.vid
+    LEFT JOIN dcl_models AS m ON m.vid = r.vid AND m.pid = r.pid
+    ORDER BY r.first_seen_at, r.vid, r.pid, r.software_version"""
+# Records that became revoked: a logged change of status to revoked, or first seen revoked
+# (revoked, with no status change logged).
+_REVOKED_SQL = f"""
+    WITH {_LISTED}, turned AS (
+        SELECT vid, pid, software_version, certification_type, changed_at FROM dcl_changes
+        WHERE record = 'compliance' AND field = 'status' AND new_value = 'revoked'
+          AND ({_IN_WINDOW.format(column="changed_at")} OR run_id = :run_id)
+        UNION ALL
+        SELECT c.vid, c.pid, c.software_version, c.certification_type, c.first_seen_at
+        FROM dcl_compliance AS c
+        WHERE c.status = 'revoked' AND {_IN_WINDOW.format(column="c.first_seen_at")}
+          AND NOT EXISTS (SELECT 1 FROM dcl_changes AS ch WHERE ch.record = 'compliance'
+                          AND ch.field = 'status' AND ch.vid = c.vid AND ch.pid = c.pid
+                          AND ch.software_version = c.software_version
+                          AND ch.certification_type = c.certification_type)),
+    revoked AS (
+        SELECT vid, pid, software_version, certification_type, max(changed_at) AS changed_at
+        FROM turned GROUP BY 1, 2, 3, 4)
+    SELECT {_hex_column("r.vid", "vid")}, {_hex_column("r.pid", "pid")},
+           coalesce((SELECT min(l.url) FROM listed AS l WHERE l.vid = r.vid AND l.pid = r.pid
+                     AND l.certificate_key = upper(trim(c.cd_certificate_id))),
+                    (SELECT min(l.url) FROM listed AS l WHERE l.vid = r.vid AND l.pid = r.pid))
+           AS url, dv.vendor_name AS manufacturer, m.product_name AS model,
+           r.software_version, c.software_version_string, c.cd_certificate_id, c.status_date,
+           r.changed_at
+    FROM revoked AS r JOIN dcl_compliance AS c ON c.vid = r.vid AND c.pid = r.pid
+         AND c.software_version = r.software_version
+         AND c.certification_type = r.certification_type
+    LEFT JOIN dcl_vendors AS dv ON dv.vid = r.vid
+    LEFT JOIN dcl_models AS m ON m.vid = r.vid AND m.pid = r.pid
+    ORDER BY r.changed_at, r.vid, r.pid, r.software_version"""
 # Entry keys holding JSON text in the store (decoded for the entries).
 _JSON_KEYS = frozenset({"ledger_certificate_ids"})
 
@@ -101,7 +150,7 @@ class LedgerReads(StoreBase):
         ).fetchone()
         return row is not None
 
-    def _entries(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    def _entries(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         cursor = self._read(sql, params)
         names = [c[0] for c in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor]
@@ -120,6 +169,27 @@ class LedgerReads(StoreBase):
             key: int(self._read(f"WITH {_LISTED} SELECT count(*) FROM ({sql})").fetchone()[0])
             for key, sql in CROSSCHECK_SQL.items()
         }
+
+    def ledger_releases(self, start: str, end: str | None = None) -> list[dict[str, Any]]:
+        """Software versions first seen on the ledger from `start` on (up to `end`), oldest
+        first: vid, pid, manufacturer, model (the listing's when listed, else the ledger's),
+        url (when listed, else None), software_version, software_version_string, ota_url,
+        first_seen_at. [] before any ledger crawl."""
+        if not self.has_ledger():
+            return []
+        return self._entries(_RELEASES_SQL, {"start": start, "end": end})
+
+    def ledger_revocations(
+        self, start: str, end: str | None = None, run_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Compliance records that became revoked from `start` on (up to `end`, or in run
+        `run_id`) by the mirror's clock, oldest first: vid, pid, url (a listed product of that
+        vid and pid, its certificate's first), manufacturer and model (the ledger's),
+        software_version, software_version_string, cd_certificate_id, status_date,
+        changed_at. [] before any ledger crawl."""
+        if not self.has_ledger():
+            return []
+        return self._entries(_REVOKED_SQL, {"start": start, "end": end, "run_id": run_id})
 
 
 def _json_list(text: Any) -> list[Any]:

@@ -137,7 +137,7 @@ def as_json(db: Path, *args: str) -> dict[str, list[dict[str, Any]]]:
     result = changes(db, *args, "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert list(report) == ["new", "removed", "changed"]
+    assert list(report) == ["new", "removed", "changed", "releases", "revoked"]
     return report
 
 
@@ -271,7 +271,9 @@ def test_a_run_and_a_time_window(db: Path) -> None:
     later = as_json(db, "--since", "2025-03-02T05:00:15+02:00")
     assert [e["url"] for e in later["new"]] == [url(9)]
     assert [c["field"] for c in later["changed"]] == ["firmware_version", "vid", "model"]
-    assert as_json(db, "--since", "2030-01-01") == {"new": [], "removed": [], "changed": []}
+    assert as_json(db, "--since", "2030-01-01") == {
+        "new": [], "removed": [], "changed": [], "releases": [], "revoked": []
+    }  # fmt: skip
 
 
 def test_table_keeps_control_characters_off_the_terminal(db: Path) -> None:
@@ -293,6 +295,8 @@ def test_csv_is_formula_safe(db: Path, tmp_path: Path) -> None:
     assert list(rows[0]) == [
         "kind", "url", "manufacturer", "model", "certificate_id", "vid", "pid", "device_type",
         "certification_date", "field", "old_value", "new_value", "changed_at", "run_id",
+        "software_version", "software_version_string", "ota_url", "cd_certificate_id",
+        "status_date",
     ]  # fmt: skip
     assert [r["kind"] for r in rows] == ["new"] * 3 + ["removed"] + ["changed"] * 3
     evil = next(r for r in rows if r["url"] == EVIL)
@@ -440,7 +444,9 @@ def test_before_any_completed_run(tmp_path: Path) -> None:
     assert result.stdout.strip() == (
         "No completed crawl run yet: run `scrapy crawl matter_list` first."
     )
-    assert json.loads(changes(path, "--json").stdout) == {"new": [], "removed": [], "changed": []}
+    assert json.loads(changes(path, "--json").stdout) == {
+        "new": [], "removed": [], "changed": [], "releases": [], "revoked": []
+    }  # fmt: skip
 
 
 def test_a_first_crawl_feed_keeps_the_newest_certifications() -> None:
