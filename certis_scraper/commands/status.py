@@ -18,6 +18,7 @@ from scrapy.exceptions import UsageError
 
 from certis_scraper.analysis import analyze
 from certis_scraper.command_base import ReportCommand
+from certis_scraper.ledger_status import ledger_status, render_ledger
 from certis_scraper.listing_probe import probe_listing_size
 from certis_scraper.positions import ListingSize
 from certis_scraper.site_answers import SiteProblem
@@ -49,24 +50,41 @@ def _percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 100.0
 
 
+def run_summary(run: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A crawl_runs row (Store.last_run) as the status shows it."""
+    if run is None:
+        return None
+    stats = run.get("stats") or {}
+    return {
+        "id": run["id"],
+        "mode": run.get("mode"),
+        "started_at": run.get("started_at"),
+        "finished_at": run.get("finished_at"),
+        "finish_reason": run.get("finish_reason"),
+        "duration_seconds": _duration(run.get("started_at"), run.get("finished_at")),
+        "items": stats.get("item_scraped_count") if isinstance(stats, dict) else None,
+    }
+
+
+def run_line(run: dict[str, Any]) -> str:
+    """A run_summary in one line: `#3 (missing) started ..., ended finished after 1m 5s`."""
+    if run["finished_at"] is None:
+        ended = "did not finish (still running, or killed)"
+    else:
+        ended = f"ended {run['finish_reason']}"
+        if run["duration_seconds"] is not None:
+            ended += f" after {format_seconds(run['duration_seconds'])}"
+    items = f", {run['items']} items" if run.get("items") is not None else ""
+    return f"#{run['id']} ({run['mode'] or 'missing'}) started {run['started_at']}, {ended}{items}"
+
+
 def build_status(store: Store, listing_url: str, site: ListingSize | None) -> dict[str, Any]:
     """The status report as plain data (what --json prints); without the site's status (it
     could not be reached), the stored side only: `site` and `coverage` are None. Raises
     StoreError."""
     counts = store.counts()
-    run = store.last_run()
-    last_run: dict[str, Any] | None = None
-    if run is not None:
-        stats = run.get("stats") or {}
-        last_run = {
-            "id": run["id"],
-            "mode": run.get("mode"),
-            "started_at": run.get("started_at"),
-            "finished_at": run.get("finished_at"),
-            "finish_reason": run.get("finish_reason"),
-            "duration_seconds": _duration(run.get("started_at"), run.get("finished_at")),
-            "items": stats.get("item_scraped_count") if isinstance(stats, dict) else None,
-        }
+    last_run = run_summary(store.last_run())
+    ledger = ledger_status(store, run_summary)
     stored = {
         "products": counts["products"],
         "live": counts["live"],
@@ -77,7 +95,8 @@ def build_status(store: Store, listing_url: str, site: ListingSize | None) -> di
     }
     if site is None:
         return {"site": None, "stored": stored, "coverage": None, "last_run": last_run,
-                "drift": [], "warnings": [], "needs_full_reconciliation": None}  # fmt: skip
+                "drift": [], "warnings": [], "needs_full_reconciliation": None,
+                "ledger": ledger}  # fmt: skip
     result = analyze(store, site)
     covered = result.site_total_products - result.missing_ranks
     live_with_details = stored["live_with_details"]
@@ -100,6 +119,7 @@ def build_status(store: Store, listing_url: str, site: ListingSize | None) -> di
         "drift": [{"kind": f.kind, "detail": f.detail, "count": f.count} for f in result.drift],
         "warnings": result.drift_warnings(),
         "needs_full_reconciliation": result.needs_full_reconciliation,
+        "ledger": ledger,
     }
 
 
@@ -127,17 +147,8 @@ def render_status(report: dict[str, Any]) -> str:
     if run is None:
         lines.append("last run  none yet: run `scrapy crawl matter_list`")
     else:
-        if run["finished_at"] is None:
-            ended = "did not finish (still running, or killed)"
-        else:
-            ended = f"ended {run['finish_reason']}"
-            if run["duration_seconds"] is not None:
-                ended += f" after {format_seconds(run['duration_seconds'])}"
-        items = f", {run['items']} items" if run.get("items") is not None else ""
-        lines.append(
-            f"last run  #{run['id']} ({run['mode'] or 'missing'}) started {run['started_at']},"
-            f" {ended}{items}"
-        )
+        lines.append(f"last run  {run_line(run)}")
+    lines.extend(render_ledger(report.get("ledger"), run_line))
     lines.extend(f"warning: {warning}" for warning in report["warnings"])
     return "\n".join(lines)
 

@@ -170,6 +170,54 @@ class LedgerReads(StoreBase):
             for key, sql in CROSSCHECK_SQL.items()
         }
 
+    def ledger_counts(self) -> dict[str, Any]:
+        """Live rows of the ledger's tables: vendors, models, versions, versions_with_ota,
+        compliance (by status: certified, provisional, revoked), and the live listed products
+        with details (listed_with_ids) and of those on the ledger (listed_on_ledger)."""
+        row = self._read(
+            f"WITH {_LISTED} SELECT"
+            " (SELECT count(*) FROM dcl_vendors WHERE removed_at IS NULL),"
+            " (SELECT count(*) FROM dcl_models WHERE removed_at IS NULL),"
+            " (SELECT count(*) FROM dcl_model_versions WHERE removed_at IS NULL),"
+            " (SELECT count(*) FROM dcl_model_versions WHERE removed_at IS NULL"
+            "  AND ota_url IS NOT NULL),"
+            " (SELECT count(*) FROM listed),"
+            f" (SELECT count(*) FROM listed AS l WHERE {_ON_LEDGER})"
+        ).fetchone()
+        statuses = dict(
+            self._read(
+                "SELECT status, count(*) FROM dcl_compliance WHERE removed_at IS NULL"
+                " GROUP BY status"
+            ).fetchall()
+        )
+        vendors, models, versions, with_ota, listed, on_ledger = (int(v) for v in row)
+        return {
+            "vendors": vendors,
+            "models": models,
+            "versions": versions,
+            "versions_with_ota": with_ota,
+            "compliance": {
+                status: int(statuses.get(status, 0))
+                for status in ("certified", "provisional", "revoked")
+            },
+            "listed_with_ids": listed,
+            "listed_on_ledger": on_ledger,
+        }
+
+    def last_ledger_run(self) -> dict[str, Any] | None:
+        """The latest crawl_runs row of the ledger's spider (as Store.last_run), or None."""
+        cursor = self._read(
+            "SELECT * FROM crawl_runs WHERE spider = ? ORDER BY id DESC LIMIT 1", (LEDGER_SPIDER,)
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        run = dict(zip([c[0] for c in cursor.description], row, strict=True))
+        for key in ("stats", "args"):
+            if isinstance(run.get(key), str):
+                run[key] = json.loads(run[key])
+        return run
+
     def ledger_releases(self, start: str, end: str | None = None) -> list[dict[str, Any]]:
         """Software versions first seen on the ledger from `start` on (up to `end`), oldest
         first: vid, pid, manufacturer, model (the listing's when listed, else the ledger's),
