@@ -90,4 +90,4 @@ def test_status_errors(sim: SimServer, tmp_path: Path) -> None:
     shown = result.stdout.splitlines()
     assert shown[0] == "site      not reached (see the error below)"
     assert shown[1].startswith("stored    ") and "live with details" in shown[1]
-    assert shown[-1].startswith("last run  #1 ")
+    assert shown[2].startswith("last run  #1 ")
