@@ -3,6 +3,7 @@
     data.py    the figures, read from the store and shaped (no drawing)
     charts.py  matplotlib charts as inline SVG
     page.py    the HTML page (inline CSS, no script)
+    ledger.py  the ledger's section: the cross-check's counts and its charts
 
 `write_report(store, path, filters)` reads the store (never writes it) and writes the page under
 a temporary name next to `path`, renamed into place when complete.
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from certis_scraper.report.charts import Chart, all_charts
 from certis_scraper.report.data import ReportData, ReportFilters, collect, hex_id
+from certis_scraper.report.ledger import collect_ledger, ledger_charts, ledger_section
 from certis_scraper.report.page import render_page
 from certis_scraper.store import Store
 
@@ -53,10 +55,12 @@ def build_report(
     today: date | None = None,
     now: datetime | None = None,
 ) -> tuple[str, ReportData, list[Chart]]:
-    """The page's HTML, and the data and charts it shows."""
+    """The page's HTML, and the data and charts it shows (the ledger's last)."""
     data = collect(store, filters, today=today, now=now)
     charts = all_charts(data)
-    return render_page(data, charts), data, charts
+    ledger = collect_ledger(store, data.filters)
+    more = ledger_charts(ledger)
+    return render_page(data, charts, ledger_section(ledger, more)), data, [*charts, *more]
 
 
 def write_report(

@@ -224,8 +224,8 @@ def _chart(chart: Chart) -> str:
     )
 
 
-def render_page(data: ReportData, charts: Sequence[Chart]) -> str:
-    """The whole page."""
+def render_page(data: ReportData, charts: Sequence[Chart], ledger_html: str = "") -> str:
+    """The whole page; `ledger_html`, the ledger's section, follows the trends."""
     generated = data.generated_at.strftime("%Y-%m-%d %H:%M UTC")
     selection = data.filters.describe()
     selection_html = (
@@ -239,6 +239,7 @@ def render_page(data: ReportData, charts: Sequence[Chart]) -> str:
         '<section aria-labelledby="h-charts"><h2 id="h-charts">Trends</h2>',
         *(_chart(c) for c in charts),
         "</section>",
+        ledger_html,
         '<section aria-labelledby="h-newest"><h2 id="h-newest">Newest certifications</h2>',
         _table(NEWEST_COLUMNS, data.newest),
         "</section>",

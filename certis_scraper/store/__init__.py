@@ -21,8 +21,8 @@ from certis_scraper.store.base import StoreBusy, StoreError, utc_now
 from certis_scraper.store.changes import ChangeReads
 from certis_scraper.store.ledger import LedgerWrites
 from certis_scraper.store.ledger_reads import LedgerReads
+from certis_scraper.store.ledger_report import LedgerReportReads
 from certis_scraper.store.reads import Reads
-from certis_scraper.store.report import ReportReads
 from certis_scraper.store.schema import (
     _MIGRATIONS,
     BOOL_FIELDS,
@@ -47,5 +47,5 @@ __all__ = [
 ]
 
 
-class Store(Writes, Reads, ChangeReads, ReportReads, LedgerWrites, LedgerReads):
+class Store(Writes, Reads, ChangeReads, LedgerReportReads, LedgerWrites, LedgerReads):
     """The project's SQLite database. Open with `Store.open(path)`."""
