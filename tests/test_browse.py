@@ -146,7 +146,7 @@ def test_the_demo_database_gets_the_same_queries(database: dict[str, Any], tmp_p
 
 
 def test_ledger_queries_and_view(tmp_path: Path) -> None:
-    from test_crosscheck import A, B, C, D, G, build
+    from ledger_rows import A, B, C, D, G, build
 
     path = tmp_path / "certis.db"
     build(path).close()

@@ -8,60 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ledger_rows import (
-    ledger_run,
-    listed,
-    model,
-    model_with,
-    open_store,
-    remove,
-    vendor,
-)
+from ledger_rows import A, B, C, D, G, H, build, listed
 
 from certis_scraper.crosscheck import csv_rows, render_table
 from certis_scraper.store import Store
-
-A, B, C, D, E, F, G, H = (f"https://csa-iot.org/csa_product/{n}/" for n in "abcdefgh")
-
-
-def build(path: Path) -> Store:
-    """Listed products a-h and a ledger that agrees with some and not with others."""
-    store = open_store(path)
-    vendor(store, 0x1000, "Acme Ledger Name")
-    vendor(store, 0x2000, "<b>Evil</b> & Co")
-    # a: on the ledger; its certificate differs only in case and spaces; versions 1 and 2.
-    listed(store, A, vid=0x1000, pid=1, certificate_id="CSA1", firmware_version="1.0")
-    model_with(store, 0x1000, 1, [(1, " csa1 ", "certified"), (2, "CSA1", "provisional")])
-    # b: no ledger model of its (vid, pid).
-    listed(store, B, vid=0x1000, pid=2, certificate_id="CSA2")
-    # c: no certificate on its detail page (empty text): the card's is compared, and differs.
-    listed(store, C, vid=0x1000, pid=3, certificate_id="", card_certificate_id="CSA3X")
-    model_with(store, 0x1000, 3, [(1, "CSA3", "certified")])
-    # d: its certificate's record is revoked (a later version is certified under another id).
-    listed(store, D, vid=0x1000, pid=4, certificate_id="csa4")
-    model_with(store, 0x1000, 4, [(1, "CSA4", "revoked"), (2, "CSA4B", "certified")])
-    # e: no details: takes no part.
-    listed(store, E, vid=None, pid=None, details=False, card_certificate_id="CSA5")
-    # f: withdrawn from the listing: takes no part, so its certified model is not listed.
-    listed(store, F, vid=0x1000, pid=5, certificate_id="CSA5")
-    remove(store, F)
-    model_with(store, 0x1000, 5, [(1, "CSA5", "certified")])
-    # g: on the ledger with a model and no version, no compliance: a mismatch, no latest.
-    listed(store, G, vid=0x00AB, pid=0x0C, certificate_id="CSA7")
-    model(store, 0x00AB, 0x0C, "Bare")
-    # h: a removed ledger model counts as none.
-    listed(store, H, vid=0x1000, pid=6, certificate_id="CSA6")
-    model_with(store, 0x1000, 6, [(1, "CSA6", "certified")])
-    store.db.conn.execute("UPDATE dcl_models SET removed_at = '2026-01-02' WHERE pid = 6")
-    # Ledger only: certified (not listed), provisional only, certified but removed.
-    model_with(store, 0x2000, 1, [(3, "CSA9", "certified")], name="<script>x</script>")
-    model_with(store, 0x2000, 2, [(1, "CSA10", "provisional")])
-    model_with(store, 0x2000, 3, [(1, "CSA11", "certified")])
-    store.db.conn.execute(
-        "UPDATE dcl_models SET removed_at = '2026-01-02' WHERE vid = 8192 AND pid = 3"
-    )
-    ledger_run(store)
-    return store
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """`scrapy ledger` as a user runs it (a subprocess, CERTIS_DB in the environment) on hand-made
-rows (test_crosscheck.py builds them): the JSON's keys, the CSV, the table, and the one-line
+rows (ledger_rows.build): the JSON's keys, the CSV, the table, and the one-line
 failures with their exit codes."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from crawl_helpers import scrapy
-from test_crosscheck import B, D, build
+from ledger_rows import B, D, build
 
 from certis_scraper.store import Store
 

@@ -1,5 +1,5 @@
 """`scrapy status`: the ledger's side (counts, its last run, listed products on the ledger),
-on hand-made rows (test_crosscheck.py builds them)."""
+on hand-made rows (ledger_rows.build)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 
 from crawl_helpers import scrapy
-from ledger_rows import ledger_run
-from test_crosscheck import build
+from ledger_rows import build, ledger_run
 
 from certis_scraper.commands.status import build_status, render_status
 from certis_scraper.simsite import SimServer

@@ -1,4 +1,4 @@
-"""`scrapy report`'s ledger section on hand-made rows (test_crosscheck.py builds them): the
+"""`scrapy report`'s ledger section on hand-made rows (ledger_rows.build): the
 cross-check's counts, three charts with their data, ledger names shown as text."""
 
 from __future__ import annotations
@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ledger_rows import model_with, vendor
-from test_crosscheck import build
+from ledger_rows import build, model_with, vendor
 
 from certis_scraper.report import build_report
 from certis_scraper.report.ledger import on_ledger_by_quarter, statuses_by_month

@@ -1,4 +1,4 @@
-"""The view `matter_products_ledger` on hand-made rows (test_crosscheck.py builds them), and
+"""The view `matter_products_ledger` on hand-made rows (ledger_rows.build), and
 `scrapy export --ledger`: live listed products only, matter_products' columns first, then what
 the ledger says of each."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from crawl_helpers import scrapy
-from test_crosscheck import A, B, C, D, E, F, build
+from ledger_rows import A, B, C, D, E, F, build
 
 from certis_scraper.store import Store
 
