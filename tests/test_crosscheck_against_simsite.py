@@ -1,0 +1,63 @@
+"""End to end: the listing and the ledger crawled from the simulator (`scrapy crawl
+matter_list` in this process, then `scrapy crawl dcl`), then `scrapy ledger --json` as a user
+runs it. Each set of the cross-check equals the set the simulator planted, and none is empty;
+`matter_products_ledger` and `scrapy status` agree with it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from crawl_helpers import crawl, rows, scrapy
+
+from certis_scraper.simsite import SimServer
+
+PLANTED_KEYS = ("listed_not_on_ledger", "on_ledger_not_listed", "certificate_mismatch", "revoked")
+
+
+def ledger_crawl(sim: SimServer, db: Path) -> None:
+    result = scrapy(
+        "crawl", "dcl",
+        env={"CERTIS_DB": str(db), "CERTIS_DCL_URL": sim.ledger_url, "LOG_LEVEL": "INFO"},
+        timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def found(check: dict[str, list[dict[str, Any]]], key: str) -> set[Any]:
+    if key == "on_ledger_not_listed":
+        return {(int(e["vid"], 16), int(e["pid"], 16)) for e in check[key]}
+    return {e["url"] for e in check[key]}
+
+
+def test_crosscheck_sets_equal_the_planted_ones(make_sim: Any, tmp_path: Path) -> None:
+    sim = make_sim(products=600, seed=1)
+    if not hasattr(sim.site, "ledger"):
+        pytest.skip("the simulator does not serve the ledger")
+    db = tmp_path / "certis.db"
+    result = crawl(sim.listing_url, db)
+    assert result.returncode == 0, result.log[-2000:]
+    ledger_crawl(sim, db)
+
+    result = scrapy("ledger", "--json", env={"CERTIS_DB": str(db)})
+    assert result.returncode == 0, result.stderr
+    check = json.loads(result.stdout)
+    planted = sim.site.ledger.planted()
+    for key in PLANTED_KEYS:
+        assert found(check, key) == set(planted[key]), key
+        assert check[key], f"{key} is empty"
+    assert check["latest_firmware"]
+
+    view = rows(db, "SELECT url, on_ledger FROM matter_products_ledger")
+    assert {r["url"] for r in view if r["on_ledger"] == 0} == set(planted["listed_not_on_ledger"])
+    status = json.loads(
+        scrapy(
+            "status", "--json", env={"CERTIS_DB": str(db), "CERTIS_LISTING_URL": sim.listing_url}
+        ).stdout
+    )
+    ledger = status["ledger"]
+    assert ledger["listed_with_ids"] - ledger["listed_on_ledger"] == len(
+        planted["listed_not_on_ledger"]
+    )
