@@ -118,48 +118,23 @@ def plain(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def on_ledger_chart(series: Series) -> Chart:
-    key, title = "ledger-coverage", "Listed products on and off the ledger, by quarter"
+def _stacked_chart(
+    key: str, title: str, series: Series, axes: tuple[str, str], by_month: bool, empty: str
+) -> tuple[str, int]:
+    """A stacked bar chart of `series` by month or quarter: its inline SVG and marks."""
     marks = _Marks()
     fig, ax = _figure(3.8, title)
-    ax.set_xlabel("Quarter of certification")
-    ax.set_ylabel("Live products")
+    ax.set_xlabel(axes[0])
+    ax.set_ylabel(axes[1])
     if series.empty:
-        _no_data(ax)
+        _no_data(ax, empty)
     else:
-        _stacked_bars(ax, series.labels, series, marks, "", grey_last=True)
-        ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
-        ax.grid(axis="x", visible=False)
-        turned = _quarter_ticks(ax, series.labels)
-        tallest = max(sum(v[i] for v in series.values.values()) for i in range(len(series.labels)))
-        _fit(fig, y_chars=len(_thousands(tallest)), legend_chars=13, x_rotated_chars=turned)
-    on, off = series.values.get("On the ledger", []), series.values.get("Not on it", [])
-    return Chart(
-        key,
-        title,
-        "Live listed products with details by quarter of certification: those whose VID and"
-        " PID have a model on the ledger, and those without.",
-        _render(fig, key, title, marks),
-        len(marks.tooltips),
-        ["Quarter", "On the ledger", "Not on it"],
-        [[q, f"{on[i]:,.0f}", f"{off[i]:,.0f}"] for i, q in enumerate(series.labels)],
-    )
-
-
-def statuses_chart(series: Series) -> Chart:
-    key, title = "ledger-statuses", "Ledger certifications per month, by status"
-    marks = _Marks()
-    fig, ax = _figure(3.8, title)
-    ax.set_xlabel("Month of the status date")
-    ax.set_ylabel("Compliance records")
-    if series.empty:
-        _no_data(ax, "No compliance records on the ledger")
-    else:
-        _stacked_bars(ax, series.labels, series, marks, "", grey_last=False)
+        _stacked_bars(ax, series.labels, series, marks, "", grey_last=not by_month)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
         ax.grid(axis="x", visible=False)
-        turned = _month_ticks(ax, series.labels)
+        ticks = _month_ticks if by_month else _quarter_ticks
+        turned = ticks(ax, series.labels)
         tallest = max(sum(v[i] for v in series.values.values()) for i in range(len(series.labels)))
         _fit(
             fig,
@@ -167,16 +142,50 @@ def statuses_chart(series: Series) -> Chart:
             legend_chars=_longest(list(series.values)),
             x_rotated_chars=turned,
         )
-    names = list(series.values)
+    return _render(fig, key, title, marks), len(marks.tooltips)
+
+
+def _columns(series: Series) -> list[list[str]]:
+    """A series' data table rows: the label, then each category's value."""
+    return [
+        [label, *(f"{values[i]:,.0f}" for values in series.values.values())]
+        for i, label in enumerate(series.labels)
+    ]
+
+
+def on_ledger_chart(series: Series) -> Chart:
+    key, title = "ledger-coverage", "Listed products on and off the ledger, by quarter"
+    svg, marks = _stacked_chart(
+        key, title, series, ("Quarter of certification", "Live products"), False,
+        "No certifications in this selection",
+    )  # fmt: skip
+    return Chart(
+        key,
+        title,
+        "Live listed products with details by quarter of certification: those whose VID and"
+        " PID have a model on the ledger, and those without.",
+        svg,
+        marks,
+        ["Quarter", *series.values],
+        _columns(series),
+    )
+
+
+def statuses_chart(series: Series) -> Chart:
+    key, title = "ledger-statuses", "Ledger certifications per month, by status"
+    svg, marks = _stacked_chart(
+        key, title, series, ("Month of the status date", "Compliance records"), True,
+        "No compliance records on the ledger",
+    )  # fmt: skip
     return Chart(
         key,
         title,
         "The ledger's compliance records (one per software version) by the month of their"
         " current status: software versions certified, provisional or revoked.",
-        _render(fig, key, title, marks),
-        len(marks.tooltips),
-        ["Month", *names],
-        [[m, *(f"{series.values[n][i]:,.0f}" for n in names)] for i, m in enumerate(series.labels)],
+        svg,
+        marks,
+        ["Month", *series.values],
+        _columns(series),
     )
 
 
