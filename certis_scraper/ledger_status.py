@@ -16,7 +16,7 @@ def ledger_status(store: Store, summary: RunSummary) -> dict[str, Any] | None:
     `summary`; None before any ledger crawl. Raises StoreError."""
     if not store.has_ledger():
         return None
-    return {**store.ledger_counts(), "last_run": summary(store.last_ledger_run())}
+    return {**store.ledger_status_counts(), "last_run": summary(store.last_ledger_run())}
 
 
 def render_ledger(

@@ -1,6 +1,6 @@
 """Hand-made ledger rows for tests of the ledger's reads: a database with listed products (the
 store's own writes) and ledger rows inserted directly, so each test states exactly what the
-ledger holds. The ledger tables are created when the schema does not have them yet."""
+ledger holds; `build` makes the database most of those tests share."""
 
 from __future__ import annotations
 
@@ -12,50 +12,8 @@ from typing import Any
 
 from certis_scraper.positions import SiteStatus
 from certis_scraper.store import Store
-from certis_scraper.store.schema import LEDGER_VIEW, _split_script
 
 SEEN = "2026-01-01T00:00:00+00:00"
-
-_LEDGER_TABLES = """
-CREATE TABLE IF NOT EXISTS dcl_vendors (vid INTEGER PRIMARY KEY, vendor_name TEXT,
-    company_legal_name TEXT, company_preferred_name TEXT, landing_page_url TEXT, creator TEXT,
-    raw TEXT, first_seen_at TEXT, last_seen_at TEXT, removed_at TEXT);
-CREATE TABLE IF NOT EXISTS dcl_models (vid INTEGER, pid INTEGER, product_name TEXT,
-    product_label TEXT, part_number TEXT, device_type_id INTEGER, product_url TEXT,
-    support_url TEXT, user_manual_url TEXT, raw TEXT, first_seen_at TEXT, last_seen_at TEXT,
-    removed_at TEXT, PRIMARY KEY (vid, pid));
-CREATE TABLE IF NOT EXISTS dcl_model_versions (vid INTEGER, pid INTEGER,
-    software_version INTEGER, software_version_string TEXT, software_version_valid INTEGER,
-    ota_url TEXT, ota_file_size INTEGER, ota_checksum TEXT, ota_checksum_type INTEGER,
-    min_applicable_software_version INTEGER, max_applicable_software_version INTEGER,
-    release_notes_url TEXT, raw TEXT, first_seen_at TEXT, last_seen_at TEXT, removed_at TEXT,
-    PRIMARY KEY (vid, pid, software_version));
-CREATE TABLE IF NOT EXISTS dcl_compliance (vid INTEGER, pid INTEGER, software_version INTEGER,
-    certification_type TEXT, software_version_string TEXT, status TEXT, status_date TEXT,
-    reason TEXT, cd_certificate_id TEXT, history TEXT, raw TEXT, first_seen_at TEXT,
-    last_seen_at TEXT, removed_at TEXT,
-    PRIMARY KEY (vid, pid, software_version, certification_type));
-CREATE TABLE IF NOT EXISTS dcl_changes (id INTEGER PRIMARY KEY, url TEXT NOT NULL,
-    run_id INTEGER, field TEXT NOT NULL, old_value, new_value, changed_at TEXT NOT NULL,
-    record TEXT NOT NULL, vid INTEGER, pid INTEGER, software_version INTEGER,
-    certification_type TEXT)
-"""
-
-
-def ensure_ledger_tables(conn: sqlite3.Connection) -> None:
-    """The ledger tables, the view matter_products_ledger and crawl_runs.spider, where the
-    schema lacks them."""
-    for statement in _LEDGER_TABLES.split(";"):
-        conn.execute(statement)
-    if not conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE name = 'matter_products_ledger'"
-    ).fetchone():
-        for statement in _split_script(LEDGER_VIEW):
-            conn.execute(statement)
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(crawl_runs)")}
-    if "spider" not in columns:
-        conn.execute("ALTER TABLE crawl_runs ADD COLUMN spider TEXT")
-
 
 def listed(
     store: Store,
@@ -119,19 +77,16 @@ def _insert(conn: sqlite3.Connection, table: str, row: Mapping[str, Any]) -> Non
 
 
 def vendor(store: Store, vid: int, name: str, **row: Any) -> None:
-    ensure_ledger_tables(store.db.conn)
     _insert(store.db.conn, "dcl_vendors", {"vid": vid, "vendor_name": name, **row})
 
 
 def model(store: Store, vid: int, pid: int, name: str = "Model", **row: Any) -> None:
-    ensure_ledger_tables(store.db.conn)
     _insert(store.db.conn, "dcl_models", {"vid": vid, "pid": pid, "product_name": name, **row})
 
 
 def version(
     store: Store, vid: int, pid: int, software_version: int, string: str | None = None, **row: Any
 ) -> None:
-    ensure_ledger_tables(store.db.conn)
     _insert(
         store.db.conn,
         "dcl_model_versions",
@@ -155,7 +110,6 @@ def compliance(
     status: str = "certified",
     **row: Any,
 ) -> None:
-    ensure_ledger_tables(store.db.conn)
     _insert(
         store.db.conn,
         "dcl_compliance",
@@ -177,7 +131,6 @@ def ledger_run(
     store: Store, started_at: str = SEEN, finished_at: str | None = SEEN, reason: str = "finished"
 ) -> int:
     """A crawl_runs row of the ledger's spider."""
-    ensure_ledger_tables(store.db.conn)
     cursor = store.db.conn.execute(
         "INSERT INTO crawl_runs (started_at, finished_at, finish_reason, mode, stats, spider)"
         " VALUES (?, ?, ?, 'missing', '{}', 'dcl')",
@@ -204,9 +157,7 @@ def model_with(
 
 
 def open_store(path: Path) -> Store:
-    store = Store.open(path)
-    ensure_ledger_tables(store.db.conn)
-    return store
+    return Store.open(path)
 
 
 def revoke(store: Store, vid: int, pid: int, software_version: int, at: str, run_id: int) -> None:

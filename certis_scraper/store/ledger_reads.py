@@ -212,7 +212,7 @@ class LedgerReads(StoreBase):
         """How many entries each set of the cross-check has."""
         return {key: len(entries) for key, entries in self.crosscheck().items()}
 
-    def ledger_counts(self) -> dict[str, Any]:
+    def ledger_status_counts(self) -> dict[str, Any]:
         """Live rows of the ledger's tables: vendors, models, versions, versions_with_ota,
         compliance (by status: certified, provisional, revoked), and the live listed products
         with details (listed_with_ids) and of those on the ledger (listed_on_ledger)."""

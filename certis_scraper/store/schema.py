@@ -8,7 +8,7 @@ from certis_scraper.hexids import HEX_FORMAT
 from certis_scraper.items import DETAIL_FIELDS
 from certis_scraper.store.ledger_schema import LEDGER_SCHEMA
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Fields of product_details stored as JSON text, and as 0/1.
 LIST_FIELDS = frozenset({"transport_interface", "primary_device_type_id", "application_categories"})
@@ -274,13 +274,14 @@ CREATE VIEW matter_products_ledger AS
 """
 
 # Migrations: version -> script taking the schema from version - 1 to version.
-# Schema 5: the ledger's tables (store/ledger_schema.py).
+# Schema 5: the ledger's tables (store/ledger_schema.py); schema 6: matter_products_ledger.
 _MIGRATIONS: dict[int, str] = {
     1: _SCHEMA_V1,
     2: _SCHEMA_V2,
     3: _SCHEMA_V3,
     4: _SCHEMA_V4,
     5: LEDGER_SCHEMA,
+    6: LEDGER_VIEW,
 }
 
 

@@ -79,7 +79,7 @@ def facts(rows: list[dict[str, object]]) -> list[tuple[object, ...]]:
 def test_view_is_created_and_answers_like_the_store(two_runs: Store) -> None:
     store = two_runs
     assert "recent_changes" in store.db.view_names()
-    assert store.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert store.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
     columns = [c.name for c in store.db["recent_changes"].columns]
     assert columns == [
         "kind", "changed_at", "run_id", "url", "manufacturer", "model", "certificate_id",
