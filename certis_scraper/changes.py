@@ -23,6 +23,7 @@ from typing import Any
 from certis_scraper.atomic import atomic_write
 from certis_scraper.export import for_people, write_csv
 from certis_scraper.store import BOOL_FIELDS, LIST_FIELDS, Store, utc_now
+from certis_scraper.store.ledger_reads import LEDGER_SPIDER
 
 PRODUCT_KEYS = (
     "url",
@@ -118,36 +119,46 @@ def stored_time(moment: datetime) -> str:
 @dataclass(frozen=True)
 class Window:
     """What a report covers: one run's findings, or everything recorded since a time. Neither
-    (no run has completed yet) is an empty report."""
+    (no run has completed yet) is an empty report. By default (no --run nor --since) the last
+    completed run of each side: the listing's `run` and the ledger's `ledger_run`."""
 
     run: dict[str, Any] | None = None  # a crawl_runs row (Store.get_run)
     since: str | None = None  # stored_time text
+    ledger_run: dict[str, Any] | None = None  # the ledger's run, when apart from `run`
 
     def describe(self) -> str:
         if self.since is not None:
             return f"since {self.since}"
-        if self.run is None:
+        if self.run is None and self.ledger_run is None:
             return "no completed crawl run yet"
-        run = self.run
-        if run.get("finished_at"):
-            ended = f"finished {run['finished_at']}"
-            if run.get("finish_reason") and run["finish_reason"] != "finished":
-                ended += f" ({run['finish_reason']})"
-        else:
-            ended = "did not finish"
-        mode = run.get("mode") or "missing"
-        return f"run #{run['id']} ({mode}, started {run['started_at']}, {ended})"
+        parts = [] if self.run is None else [_describe_run(self.run)]
+        if self.ledger_run is not None:
+            parts.append(f"ledger {_describe_run(self.ledger_run)}")
+        return "; ".join(parts)
 
     def end(self) -> str:
         """When the window closes: the run's end (or start), or now for `since`."""
-        if self.run is not None:
-            return str(self.run.get("finished_at") or self.run["started_at"])
+        run = self.run or self.ledger_run
+        if run is not None:
+            return str(run.get("finished_at") or run["started_at"])
         return utc_now()
+
+
+def _describe_run(run: dict[str, Any]) -> str:
+    if run.get("finished_at"):
+        ended = f"finished {run['finished_at']}"
+        if run.get("finish_reason") and run["finish_reason"] != "finished":
+            ended += f" ({run['finish_reason']})"
+    else:
+        ended = "did not finish"
+    mode = run.get("mode") or "missing"
+    return f"run #{run['id']} ({mode}, started {run['started_at']}, {ended})"
 
 
 def resolve_window(store: Store, since: datetime | None, run_id: int | None) -> Window:
     """The window of these arguments (at most one: see parse_window_args); without either,
-    the last completed run. ValueError (one line) for a run that does not exist."""
+    the last completed run (of each side, once a ledger crawl has run). ValueError (one line)
+    for a run that does not exist."""
     if since is not None:
         return Window(since=stored_time(since))
     if run_id is not None:
@@ -157,6 +168,11 @@ def resolve_window(store: Store, since: datetime | None, run_id: int | None) -> 
             known = f"the last is #{last['id']}" if last else "there are none yet"
             raise ValueError(f"--run {run_id}: no such crawl run ({known})")
         return Window(run=run)
+    if store.has_ledger():
+        return Window(
+            run=store.last_completed_run(spider="matter_list"),
+            ledger_run=store.last_completed_run(spider=LEDGER_SPIDER),
+        )
     return Window(run=store.last_completed_run())
 
 
@@ -224,14 +240,19 @@ class ChangeReport:
 
 
 def collect(store: Store, window: Window) -> ChangeReport:
-    """The report of a window, from the `recent_changes` view. Raises StoreError."""
+    """The report of a window, from the `recent_changes` view and the ledger's tables. Raises
+    StoreError."""
     report = ChangeReport(window)
     if window.since is not None:
-        names, rows = store.change_rows(since=window.since)
+        _listing_facts(report, *store.change_rows(since=window.since))
     elif window.run is not None:
-        names, rows = store.change_rows(run_id=int(window.run["id"]))
-    else:
-        return report
+        _listing_facts(report, *store.change_rows(run_id=int(window.run["id"])))
+    _ledger_facts(store, window, report)
+    return report
+
+
+def _listing_facts(report: ChangeReport, names: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """The rows of the `recent_changes` view as the report's new, removed and changed."""
     # A first crawl makes every product new (58,000 rows): their entries are picked from the
     # row tuples in C (itemgetter, zip), not key by key. The view gives their ids in hex already;
     # only changed values need decoding (change_entry).
@@ -246,8 +267,6 @@ def collect(store: Store, window: Window) -> ChangeReport:
             report.removed.append(dict(zip(removed_keys, product_values(row), strict=True)))
         else:
             report.changed.append(change_entry(dict(zip(names, row, strict=True))))
-    _ledger_facts(store, window, report)
-    return report
 
 
 def _ledger_facts(store: Store, window: Window, report: ChangeReport) -> None:
@@ -255,10 +274,10 @@ def _ledger_facts(store: Store, window: Window, report: ChangeReport) -> None:
     report.ledger = store.has_ledger()
     if not report.ledger:
         return
+    run = window.ledger_run or window.run
     if window.since is not None:
         start, end, run_id = window.since, None, None
-    elif window.run is not None:
-        run = window.run
+    elif run is not None:
         start, end, run_id = str(run["started_at"]), run.get("finished_at"), int(run["id"])
     else:
         return
@@ -351,7 +370,7 @@ def _section(
 def render_table(report: ChangeReport) -> str:
     """The report for people: a heading, then new, withdrawn and changed products."""
     window = report.window
-    if window.run is None and window.since is None:
+    if window.run is None and window.since is None and window.ledger_run is None:
         return "No completed crawl run yet: run `scrapy crawl matter_list` first."
     heading = window.describe()
     ledger = f", {len(report.releases)} releases, {len(report.revoked)} revoked on the ledger"

@@ -20,11 +20,14 @@ class ChangeReads(StoreBase):
         row = cursor.fetchone()
         return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
 
-    def last_completed_run(self) -> dict[str, Any] | None:
-        """The latest run that finished (finished_at set), like `get_run`; None before any."""
+    def last_completed_run(self, spider: str | None = None) -> dict[str, Any] | None:
+        """The latest run that finished (finished_at set), of `spider` when given (schema 5
+        on), like `get_run`; None before any."""
         cursor = self._read(
             f"SELECT {self._RUN_COLUMNS} FROM crawl_runs WHERE finished_at IS NOT NULL"
-            " ORDER BY id DESC LIMIT 1"
+            + (" AND spider = ?" if spider else "")
+            + " ORDER BY id DESC LIMIT 1",
+            (spider,) if spider else (),
         )
         row = cursor.fetchone()
         return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None

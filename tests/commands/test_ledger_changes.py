@@ -83,9 +83,15 @@ def test_json_by_time_and_by_run(db: Path) -> None:
             "cd_certificate_id": "CSA1", "status_date": LATE, "changed_at": LATE,
         }
     ]  # fmt: skip
-    # The default window: the last completed run, the second ledger run.
+    # The default window: the last completed run of each side, the listing's (run 1, which
+    # found the listed product) and the ledger's (the second ledger run).
     last = as_json(db)
+    assert [e["url"] for e in last["new"]] == [A]
     assert last["releases"] == later["releases"] and last["revoked"] == later["revoked"]
+    heading = changes(db).stdout.splitlines()[0]
+    assert heading.startswith("Run #1 (missing, started ")
+    assert "; ledger run #3 (missing, started 2026-02-01T00:00:00+00:00, finished" in heading
+    assert heading.endswith(": 1 new, 0 withdrawn, 0 changed, 2 releases, 1 revoked on the ledger")
     first = as_json(db, "--run", "2")  # run 1 wrote the listed product
     assert [r["software_version"] for r in first["releases"]] == [1, 3]
     assert first["revoked"] == []
