@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from certis_scraper.positions import SiteStatus
+from certis_scraper.positions import ListingSize
 from certis_scraper.store import Store
 
 SEEN = "2026-01-01T00:00:00+00:00"
@@ -59,7 +59,7 @@ def listed(
             ],
             run,
         )
-    store.finish_run(run, "finished", SiteStatus.from_total(1), {})
+    store.finish_run(run, "finished", ListingSize.from_total(1), {})
 
 
 def remove(store: Store, url: str) -> None:
