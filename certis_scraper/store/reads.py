@@ -14,16 +14,6 @@ from certis_scraper.store.schema import MATTER_PRODUCTS_SELECT
 
 
 class Reads(StoreBase):
-    def known_positions(self) -> dict[str, int]:
-        """url -> rank from the oldest (page_id * 12 + index_in_page) of live positioned
-        products."""
-        return dict(
-            self._read(
-                f"SELECT url, page_id * {PAGE_SIZE} + index_in_page FROM products"
-                " WHERE removed_at IS NULL AND page_id IS NOT NULL"
-            ).fetchall()
-        )
-
     def urls_without_details(self) -> list[str]:
         """Live products with no product_details row, newest position first."""
         return [
@@ -154,7 +144,6 @@ class Reads(StoreBase):
         )
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
-
 
     def matter_products(
         self,

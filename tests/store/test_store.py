@@ -13,7 +13,7 @@ import pytest
 
 from certis_scraper.hexids import hex_id
 from certis_scraper.positions import ListingSize
-from certis_scraper.store import _MIGRATIONS, SCHEMA_VERSION, Store, StoreBusy, StoreError
+from certis_scraper.store import SCHEMA_VERSION, Store, StoreBusy, StoreError
 
 
 def url(n: int) -> str:
@@ -66,7 +66,12 @@ def test_reopen_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
             again = s.db.conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
             assert again == schema
     with Store.open(path, readonly=True) as s:
-        assert s.known_positions() == {url(1): 0}
+        assert positions(s) == {url(1): 0}
+
+
+def positions(store: Store) -> dict[str, int]:
+    """url -> rank from the oldest of the live positioned products among the first 20."""
+    return store.ranks_of([url(n) for n in range(20)])
 
 
 def test_upsert_insert_and_none_never_overwrites(store: Store) -> None:
@@ -111,19 +116,19 @@ def test_batch_with_same_url_twice_merges(store: Store) -> None:
 def test_position_conflict_clears_previous_occupant(store: Store) -> None:
     store.upsert_products([card(1, 0, 0), card(2, 0, 1)], None)
     store.upsert_products([card(3, 0, 0)], None)  # the site shifted: 3 now holds (0, 0)
-    assert store.known_positions() == {url(3): 0, url(2): 1}
+    assert positions(store) == {url(3): 0, url(2): 1}
     assert store.product(url(1))["page_id"] is None  # type: ignore[index]
     assert store.counts()["live_unpositioned"] == 1
     # Swap within one batch: no collision.
     store.upsert_products([card(2, 0, 0), card(3, 0, 1)], None)
-    assert store.known_positions() == {url(2): 0, url(3): 1}
+    assert positions(store) == {url(2): 0, url(3): 1}
     # Two items claiming one position in a batch: the last wins.
     store.upsert_products([card(4, 1, 0), card(5, 1, 0)], None)
-    assert store.known_positions()[url(5)] == 12
-    assert url(4) not in store.known_positions()
+    assert positions(store)[url(5)] == 12
+    assert url(4) not in positions(store)
     # A product keeping its old position loses it when another item of the batch claims it.
     store.upsert_products([{"url": url(2)}, card(6, 0, 0)], None)
-    assert store.known_positions()[url(6)] == 0 and url(2) not in store.known_positions()
+    assert positions(store)[url(6)] == 0 and url(2) not in positions(store)
 
 
 def test_unique_position_enforced_by_index(store: Store) -> None:
@@ -220,8 +225,7 @@ def test_view_shows_ids_in_hex_and_the_tables_keep_integers(store: Store) -> Non
 def test_a_schema_1_database_gets_the_hex_view(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
-    for statement in _MIGRATIONS[1].split(";"):
-        conn.execute(statement)
+    conn.executescript((Path(__file__).parent / "fixtures" / "schema_v1.sql").read_text())
     conn.execute("INSERT INTO products(url, page_id, index_in_page) VALUES (?, 0, 0)", (url(1),))
     conn.execute(
         "INSERT INTO product_details(url, vid, pid, primary_device_type_id)"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from certis_scraper.store import SCHEMA_VERSION, Store
-from certis_scraper.store import writes as store_module  # where the writes read the clock
+from certis_scraper.store import base as store_module  # where the writes read the clock
 
 
 def url(n: int) -> str:
