@@ -5,13 +5,14 @@
     scrapy changes --since 2025-07-01 --csv changes.csv
     scrapy changes --since 2025-07-01T03:00:00Z --atom /var/www/certis/changes.atom
 
-The database (CERTIS_DB) is opened read-only and never created. Queries are in store.py, the
-report in changes.py, the feed in atom.py.
+The database (CERTIS_DB) is opened read-only and never created. Queries are in the store
+package, the report in changes.py, the feed in atom.py.
 """
 
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -26,11 +27,11 @@ from certis_scraper.changes import (
     resolve_window,
     write_csv_file,
 )
-from certis_scraper.command_base import ReportCommand
-from certis_scraper.store import StoreError
+from certis_scraper.command_base import ReadOnlyCommand
+from certis_scraper.store import Store
 
 
-class Command(ReportCommand):
+class Command(ReadOnlyCommand):
     def syntax(self) -> str:
         return "[--since DATE|DATETIME | --run N] [--json] [--csv FILE] [--atom FILE]"
 
@@ -92,21 +93,20 @@ class Command(ReportCommand):
         except ValueError as exc:
             self.fail(str(exc), 2)
             return
-        store = self.open_store()
-        if store is None:
-            return
+        report = self.read(lambda store: self._collect(store, since, run_id))
+        if report is not None:
+            self._write_files(report, opts)
+
+    def _collect(
+        self, store: Store, since: datetime | None, run_id: int | None
+    ) -> ChangeReport | None:
+        """The changes of the window; None after a one-line error (exit 2) for a run that does
+        not exist."""
         try:
-            window = resolve_window(store, since, run_id)
-            report = collect(store, window)
-        except ValueError as exc:  # a run that does not exist
+            return collect(store, resolve_window(store, since, run_id))
+        except ValueError as exc:
             self.fail(str(exc), 2)
-            return
-        except StoreError as exc:
-            self.fail(str(exc))
-            return
-        finally:
-            store.close()
-        self._write_files(report, opts)
+            return None
 
     def _write_files(self, report: ChangeReport, opts: argparse.Namespace) -> None:
         assert self.settings is not None

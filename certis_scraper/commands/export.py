@@ -16,12 +16,11 @@ import argparse
 
 from scrapy.exceptions import UsageError
 
-from certis_scraper.command_base import ReportCommand
-from certis_scraper.export import ExportError, ExportFilters, export, format_of
-from certis_scraper.store import StoreError
+from certis_scraper.command_base import ReadOnlyCommand
+from certis_scraper.export import ExportError, export, format_of, parse_filters
 
 
-class Command(ReportCommand):
+class Command(ReadOnlyCommand):
     def syntax(self) -> str:
         return "FILE [options]"
 
@@ -39,14 +38,7 @@ class Command(ReportCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         group = parser.add_argument_group("export options")
-        group.add_argument(
-            "--since",
-            metavar="YYYY-MM-DD",
-            help="only products certified on or after this date",
-        )
-        group.add_argument(
-            "--manufacturer", metavar="TEXT", help="only manufacturers containing TEXT"
-        )
+        self.add_product_filters(group, "only products certified on or after this date")
         group.add_argument(
             "--device-type",
             metavar="TEXT",
@@ -68,24 +60,9 @@ class Command(ReportCommand):
         target = args[0]
         try:
             format_of(target)
-            filters = ExportFilters.parse(
-                since=opts.since,
-                manufacturer=opts.manufacturer,
-                device_type=opts.device_type,
-                vid=opts.vid,
-                pid=opts.pid,
-                include_removed=opts.include_removed,
-            )
+            filters = parse_filters(vars(opts))
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        store = self.open_store()
-        if store is None:
-            return
-        try:
-            count = export(store, target, filters)
-        except (ExportError, StoreError) as exc:
-            self.fail(str(exc))
-            return
-        finally:
-            store.close()
-        print(f"exported {count} products to {target}")
+        count = self.read(lambda store: export(store, target, filters), (ExportError,))
+        if count is not None:
+            print(f"exported {count} products to {target}")

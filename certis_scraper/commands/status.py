@@ -17,11 +17,11 @@ from typing import Any
 from scrapy.exceptions import UsageError
 
 from certis_scraper.analysis import analyze
-from certis_scraper.command_base import ReportCommand
+from certis_scraper.command_base import ReadOnlyCommand
 from certis_scraper.listing_probe import probe_listing_size
 from certis_scraper.positions import ListingSize
 from certis_scraper.site_answers import SiteProblem
-from certis_scraper.store import Store, StoreError
+from certis_scraper.store import Store
 
 
 def _duration(started: str | None, finished: str | None) -> float | None:
@@ -142,7 +142,7 @@ def render_status(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-class Command(ReportCommand):
+class Command(ReadOnlyCommand):
     def syntax(self) -> str:
         return "[--json]"
 
@@ -158,27 +158,24 @@ class Command(ReportCommand):
         assert self.settings is not None
         if args:
             raise UsageError(f"unexpected arguments: {' '.join(args)}")
-        store = self.open_store()
-        if store is None:
+        outcome = self.read(self._status)
+        if outcome is None:
             return
+        report, unreachable = outcome
+        print(json.dumps(report, indent=2) if opts.json else render_status(report), flush=True)
+        if unreachable is not None:
+            self.fail(unreachable)
+
+    def _status(self, store: Store) -> tuple[dict[str, Any], str | None]:
+        """The status report, and why the site could not be reached (None: it was)."""
+        assert self.settings is not None
         listing_url = self.settings.get("CERTIS_LISTING_URL")
-        site: ListingSize | None = None
-        unreachable = None
         try:
             site = probe_listing_size(
                 listing_url,
                 self.settings.get("USER_AGENT"),
                 timeout=self.settings.getfloat("DOWNLOAD_TIMEOUT", 30),
             )
-        except SiteProblem as exc:
-            unreachable = str(exc)  # the stored side is still worth showing
-        try:
-            report = build_status(store, listing_url, site)
-        except StoreError as exc:
-            self.fail(str(exc))
-            return
-        finally:
-            store.close()
-        print(json.dumps(report, indent=2) if opts.json else render_status(report), flush=True)
-        if unreachable is not None:
-            self.fail(unreachable)
+        except SiteProblem as exc:  # the stored side is still worth showing
+            return build_status(store, listing_url, None), str(exc)
+        return build_status(store, listing_url, site), None

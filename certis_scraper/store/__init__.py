@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from certis_scraper.store.base import StoreBusy, StoreError, merge_by_url, utc_now
 from certis_scraper.store.changes import ChangeReads
+from certis_scraper.store.filters import ExportFilters
 from certis_scraper.store.ledger import LedgerWrites
 from certis_scraper.store.reads import Reads
 from certis_scraper.store.report import ReportReads
@@ -37,6 +38,7 @@ __all__ = [
     "HEX_LIST_FIELDS",
     "LIST_FIELDS",
     "SCHEMA_VERSION",
+    "ExportFilters",
     "Store",
     "StoreBusy",
     "StoreError",

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterator
-from datetime import date
 from typing import Any
 
-from certis_scraper.hexids import hex_id
 from certis_scraper.positions import PAGE_SIZE
 from certis_scraper.store.base import StoreBase, _decode_detail
+from certis_scraper.store.filters import ExportFilters
 from certis_scraper.store.schema import MATTER_PRODUCTS_SELECT
 
 
@@ -146,49 +145,14 @@ class Reads(StoreBase):
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def matter_products(
-        self,
-        *,
-        include_removed: bool = False,
-        certified_since: date | None = None,
-        manufacturer: str | None = None,
-        device_type: str | None = None,
-        device_type_id: int | None = None,
-        vid: int | None = None,
-        pid: int | None = None,
+        self, filters: ExportFilters | None = None
     ) -> tuple[list[str], Iterator[dict[str, Any]]]:
-        """The rows of `matter_products` (ids as hex text) matching every filter given, newest
+        """The rows of `matter_products` (ids as hex text) matching the filters, newest
         position first: column names and the rows, streamed, lists and booleans decoded.
 
-        Removed products only with `include_removed`; `certified_since`: certification date on
-        or after; `manufacturer` (the card's or the detail page's) and `device_type` (its name):
-        case-insensitive substrings; `device_type_id`: among the primary device type ids. Runs
-        MATTER_PRODUCTS_SELECT rather than the view, so a database still holding schema 1's view
-        (opened read-only, never migrated) shows the same values."""
-        where: list[str] = []
-        params: list[Any] = []
-        if not include_removed:
-            where.append("removed_at IS NULL")
-        if certified_since is not None:
-            where.append("certification_date >= ?")
-            params.append(certified_since.isoformat())
-        if manufacturer:
-            where.append(
-                "(certis_contains(manufacturer, ?) OR certis_contains(detail_manufacturer, ?))"
-            )
-            params += [manufacturer, manufacturer]
-        if device_type:
-            where.append("certis_contains(device_type, ?)")
-            params.append(device_type)
-        if device_type_id is not None:
-            where.append(
-                "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(primary_device_type_id)"
-                " THEN primary_device_type_id ELSE '[]' END) WHERE value = ?)"
-            )
-            params.append(hex_id(device_type_id))
-        for column, value in (("vid", vid), ("pid", pid)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(hex_id(value))
+        Runs MATTER_PRODUCTS_SELECT rather than the view, so a database still holding schema
+        1's view (opened read-only, never migrated) shows the same values."""
+        where, params = (filters or ExportFilters()).where()
         sql = f"SELECT * FROM ({MATTER_PRODUCTS_SELECT})"
         if where:
             sql += " WHERE " + " AND ".join(where)

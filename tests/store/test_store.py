@@ -13,7 +13,7 @@ import pytest
 
 from certis_scraper.hexids import hex_id
 from certis_scraper.positions import ListingSize
-from certis_scraper.store import SCHEMA_VERSION, Store, StoreBusy, StoreError
+from certis_scraper.store import SCHEMA_VERSION, ExportFilters, Store, StoreBusy, StoreError
 
 
 def url(n: int) -> str:
@@ -265,7 +265,7 @@ def test_matter_products_filters(store: Store) -> None:
     )  # fmt: skip
 
     def urls(**filters: Any) -> list[str]:
-        columns, rows = store.matter_products(**filters)
+        columns, rows = store.matter_products(ExportFilters(**filters))
         assert columns[:2] == ["url", "manufacturer"]
         return [r["url"] for r in rows]
 
@@ -277,7 +277,7 @@ def test_matter_products_filters(store: Store) -> None:
     assert urls(device_type_id=0x100) == [url(2)]
     assert urls(device_type="plug-IN") == [url(1)]
     assert urls(manufacturer="eve") == [url(3), url(1)]  # the card's or the detail page's
-    assert urls(certified_since=date(2025, 1, 1)) == [url(1)]
+    assert urls(since=date(2025, 1, 1)) == [url(1)]
     store.mark_removed({url(2), url(3)}, None)
     assert urls(vid=0x131B) == [url(2)]
     assert urls(vid=0x131B, include_removed=True) == [url(2), url(1)]
