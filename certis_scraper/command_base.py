@@ -20,11 +20,29 @@ def print_error(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
-class ReadOnlyCommand(ScrapyCommand):
+class ProjectCommand(ScrapyCommand):
+    """A command of this project, described by its class attributes (what `scrapy -h` and
+    `scrapy CMD -h` show)."""
+
+    requires_project = True
+    usage = "[options]"
+    summary = ""
+    description = ""  # the long help; the summary when empty
+
+    def syntax(self) -> str:
+        return self.usage
+
+    def short_desc(self) -> str:
+        return self.summary
+
+    def long_desc(self) -> str:
+        return self.description or self.summary
+
+
+class ReadOnlyCommand(ProjectCommand):
     """A command that reads the database (and maybe the site) and prints or writes a file: no
     crawler, no log, the database opened read-only."""
 
-    requires_project = True
     requires_crawler_process = False
     default_settings = {"LOG_ENABLED": False}
 

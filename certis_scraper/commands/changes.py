@@ -32,20 +32,15 @@ from certis_scraper.store import Store
 
 
 class Command(ReadOnlyCommand):
-    def syntax(self) -> str:
-        return "[--since DATE|DATETIME | --run N] [--json] [--csv FILE] [--atom FILE]"
-
-    def short_desc(self) -> str:
-        return "Show new, withdrawn and changed products (last run, one run, or since a time)"
-
-    def long_desc(self) -> str:
-        return (
-            "Show what the last completed crawl run found: products first seen (new), products "
-            "marked withdrawn (removed) and recorded field changes (changed). --run N shows run "
-            "N's findings instead, --since everything recorded from a time on (ISO 8601, UTC). "
-            "--json prints {new, removed, changed}; --csv FILE and --atom FILE write the same "
-            "facts to files (written under a temporary name and renamed when complete)."
-        )
+    usage = "[--since DATE|DATETIME | --run N] [--json] [--csv FILE] [--atom FILE]"
+    summary = "Show new, withdrawn and changed products (last run, one run, or since a time)"
+    description = (
+        "Show what the last completed crawl run found: products first seen (new), products "
+        "marked withdrawn (removed) and recorded field changes (changed). --run N shows run "
+        "N's findings instead, --since everything recorded from a time on (ISO 8601, UTC). "
+        "--json prints {new, removed, changed}; --csv FILE and --atom FILE write the same "
+        "facts to files (written under a temporary name and renamed when complete)."
+    )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)

@@ -21,19 +21,14 @@ from certis_scraper.export import ExportError, export, format_of, parse_filters
 
 
 class Command(ReadOnlyCommand):
-    def syntax(self) -> str:
-        return "FILE [options]"
-
-    def short_desc(self) -> str:
-        return "Export the database (products with details) to .csv, .json, .jsonl or .xlsx"
-
-    def long_desc(self) -> str:
-        return (
-            "Write every stored product joined with its details to FILE; the format comes from "
-            "the extension (.csv, .json, .jsonl, .xlsx). Removed products are left out unless "
-            "--include-removed is given. Text filters are case-insensitive substrings; ids are "
-            "hex with 0x (0x131B) or decimal (4891)."
-        )
+    usage = "FILE [options]"
+    summary = "Export the database (products with details) to .csv, .json, .jsonl or .xlsx"
+    description = (
+        "Write every stored product joined with its details to FILE; the format comes from "
+        "the extension (.csv, .json, .jsonl, .xlsx). Removed products are left out unless "
+        "--include-removed is given. Text filters are case-insensitive substrings; ids are "
+        "hex with 0x (0x131B) or decimal (4891)."
+    )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)

@@ -22,19 +22,14 @@ SUFFIXES = (".html", ".htm")
 
 
 class Command(ReadOnlyCommand):
-    def syntax(self) -> str:
-        return "FILE.html [--since YYYY-MM-DD] [--manufacturer TEXT]"
-
-    def short_desc(self) -> str:
-        return "Write a one-page HTML report with charts of the stored products"
-
-    def long_desc(self) -> str:
-        return (
-            "Write one self-contained HTML page (inline CSS and SVG charts, no script, nothing "
-            "fetched when opened) with headline figures, certifications per month, top "
-            "vendors, device types, the transport and specification mix over time, and the "
-            "newest certifications, changes and withdrawals. The database is only read."
-        )
+    usage = "FILE.html [--since YYYY-MM-DD] [--manufacturer TEXT]"
+    summary = "Write a one-page HTML report with charts of the stored products"
+    description = (
+        "Write one self-contained HTML page (inline CSS and SVG charts, no script, nothing "
+        "fetched when opened) with headline figures, certifications per month, top "
+        "vendors, device types, the transport and specification mix over time, and the "
+        "newest certifications, changes and withdrawals. The database is only read."
+    )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)

@@ -143,11 +143,8 @@ def render_status(report: dict[str, Any]) -> str:
 
 
 class Command(ReadOnlyCommand):
-    def syntax(self) -> str:
-        return "[--json]"
-
-    def short_desc(self) -> str:
-        return "Show the site against the database: pages, products, coverage, last run"
+    usage = "[--json]"
+    summary = "Show the site against the database: pages, products, coverage, last run"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)

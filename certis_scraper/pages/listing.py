@@ -161,11 +161,4 @@ def parse_listing(text: str, url: str) -> ListingPage:
             total = max(numbers)
         elif cards or offsite:
             total = 1
-    return ListingPage(
-        cards=cards,
-        current_page=current,
-        total_pages=total,
-        is_listing=is_listing,
-        offsite_cards=offsite,
-        complete=complete,
-    )
+    return ListingPage(cards, current, total, is_listing, offsite, complete)

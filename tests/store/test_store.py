@@ -224,16 +224,19 @@ def test_view_shows_ids_in_hex_and_the_tables_keep_integers(store: Store) -> Non
 
 def test_a_schema_1_database_gets_the_hex_view(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
+    with Store.open(path) as store:
+        store.upsert_products([card(1, 0, 0)], None)
+        store.upsert_details(
+            [{"url": url(1), "vid": 4891, "pid": 3, "primary_device_type_id": [266]}], None
+        )
+    # Schema 1's view: the ids as the tables hold them (integers).
     conn = sqlite3.connect(path)
-    conn.executescript((Path(__file__).parent / "fixtures" / "schema_v1.sql").read_text())
-    conn.execute("INSERT INTO products(url, page_id, index_in_page) VALUES (?, 0, 0)", (url(1),))
-    conn.execute(
-        "INSERT INTO product_details(url, vid, pid, primary_device_type_id)"
-        " VALUES (?, 4891, 3, '[266]')",
-        (url(1),),
+    conn.executescript(
+        "DROP VIEW matter_products;"
+        " CREATE VIEW matter_products AS SELECT p.url, d.vid, d.pid, d.primary_device_type_id"
+        " FROM products p LEFT JOIN product_details d ON d.url = p.url;"
+        " PRAGMA user_version = 1;"
     )
-    conn.execute("PRAGMA user_version = 1")
-    conn.commit()
     conn.close()
     view = "SELECT vid, pid, primary_device_type_id FROM matter_products"
     with Store.open(path, readonly=True) as old:  # read-only: never migrated ...
