@@ -123,8 +123,8 @@ class Command(ReadOnlyCommand):
             self.fail(str(exc))
             return
         if opts.json:
-            # orjson: 58,000 entries take it 0.05 s, the json module 0.3 s of the 2 s that
-            # `changes --json` may take (issue 12). Compact, UTF-8 as is.
+            # orjson: several times faster than the json module on tens of thousands of
+            # entries. Compact, UTF-8 as is.
             print(orjson.dumps(report.as_json()).decode())
         elif written:
             print("\n".join(written))

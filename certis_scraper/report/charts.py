@@ -121,7 +121,7 @@ def _drawing(key: str, title: str, height: float, x_label: str, y_label: str) ->
 
 
 # Margins are set from the labels' lengths rather than by a layout engine: matplotlib's
-# constrained layout draws every figure twice and took half the time of the charts.
+# constrained layout draws every figure twice, which doubles the charts' cost.
 CHAR_PT = 5.7  # a generous average glyph width at 10 pt (DejaVu Sans; most fonts are narrower)
 
 
