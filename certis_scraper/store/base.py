@@ -95,19 +95,24 @@ def _decode_detail(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def merge_values(current: dict[str, Any], item: Mapping[str, Any]) -> None:
+    """Fold a later item of one product into `current`: its values win unless they are None, so
+    that nothing known is replaced by a value a page did not show."""
+    for key, value in item.items():
+        if value is not None or key not in current:
+            current[key] = value
+
+
 def merge_by_url(merged: dict[str, dict[str, Any]], item: Mapping[str, Any]) -> None:
-    """Fold `item` into `merged[item["url"]]`: a later value wins unless it is None, so that
-    nothing known is replaced by a value a page did not show. ValueError without a url."""
+    """Fold `item` into `merged[item["url"]]` (see merge_values). ValueError without a url."""
     url = item.get("url")
     if not url:
         raise ValueError(f"item without url: {dict(item)!r}")
     current = merged.get(str(url))
     if current is None:
         merged[str(url)] = dict(item)
-        return
-    for key, value in item.items():
-        if value is not None or key not in current:
-            current[key] = value
+    else:
+        merge_values(current, item)
 
 
 def merge_batch(items: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
