@@ -71,8 +71,14 @@ class ProductDetailItem(ItemBase):
     application_categories: list[str] | None = None
     tis_trp_tested: bool | None = None
     compliance_document_url: Text | None = None
+    # Every label/value pair the page shows, as shown: what the fields above do not read yet
+    # is kept too.
+    page_labels: dict[str, str] | None = None
 
 
-# Column order of feeds and exports: what a reader scans first comes first.
+# Column order of feeds and exports: what a reader scans first comes first. The page's labels
+# as shown are stored apart (one JSON column), not a column of feeds and exports.
 PRODUCT_FIELDS: tuple[str, ...] = tuple(ProductItem.model_fields)
-DETAIL_FIELDS: tuple[str, ...] = tuple(ProductDetailItem.model_fields)
+DETAIL_FIELDS: tuple[str, ...] = tuple(
+    f for f in ProductDetailItem.model_fields if f != "page_labels"
+)

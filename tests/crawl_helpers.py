@@ -329,6 +329,7 @@ def stored_details(db: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for row in rows(db, "SELECT * FROM product_details"):
         row.pop("fetched_at", None)
+        row.pop("page_labels", None)  # the labels as shown: not part of the truth's fields
         for field in _DETAIL_JSON:
             if row.get(field) is not None:
                 row[field] = json.loads(row[field])

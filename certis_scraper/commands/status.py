@@ -19,6 +19,7 @@ from scrapy.exceptions import UsageError
 from certis_scraper.analysis import analyze
 from certis_scraper.command_base import ReadOnlyCommand
 from certis_scraper.listing_probe import probe_listing_size
+from certis_scraper.pages import field_for_label
 from certis_scraper.positions import ListingSize
 from certis_scraper.site_answers import SiteProblem
 from certis_scraper.store import Store
@@ -49,6 +50,16 @@ def _percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 100.0
 
 
+def unread_labels(store: Store) -> list[dict[str, Any]]:
+    """The labels stored detail pages show that the parser reads into no field, with how many
+    live products show each: what the site added since the parser was written."""
+    return [
+        {"label": label, "products": count}
+        for label, count in store.label_counts().items()
+        if field_for_label(label) is None
+    ]
+
+
 def build_status(store: Store, listing_url: str, site: ListingSize | None) -> dict[str, Any]:
     """The status report as plain data (what --json prints); without the site's status (it
     could not be reached), the stored side only: `site` and `coverage` are None. Raises
@@ -67,6 +78,7 @@ def build_status(store: Store, listing_url: str, site: ListingSize | None) -> di
             "duration_seconds": _duration(run.get("started_at"), run.get("finished_at")),
             "items": stats.get("item_scraped_count") if isinstance(stats, dict) else None,
         }
+    unread = unread_labels(store)
     stored = {
         "products": counts["products"],
         "live": counts["live"],
@@ -77,7 +89,8 @@ def build_status(store: Store, listing_url: str, site: ListingSize | None) -> di
     }
     if site is None:
         return {"site": None, "stored": stored, "coverage": None, "last_run": last_run,
-                "drift": [], "warnings": [], "needs_full_reconciliation": None}  # fmt: skip
+                "drift": [], "warnings": [], "needs_full_reconciliation": None,
+                "unread_labels": unread}  # fmt: skip
     result = analyze(store, site)
     covered = result.site_total_products - result.missing_ranks
     live_with_details = stored["live_with_details"]
@@ -100,6 +113,7 @@ def build_status(store: Store, listing_url: str, site: ListingSize | None) -> di
         "drift": [{"kind": f.kind, "detail": f.detail, "count": f.count} for f in result.drift],
         "warnings": result.drift_warnings(),
         "needs_full_reconciliation": result.needs_full_reconciliation,
+        "unread_labels": unread,
     }
 
 
@@ -138,6 +152,9 @@ def render_status(report: dict[str, Any]) -> str:
             f"last run  #{run['id']} ({run['mode'] or 'missing'}) started {run['started_at']},"
             f" {ended}{items}"
         )
+    if report["unread_labels"]:
+        shown = ", ".join(f"{u['label']} ({u['products']})" for u in report["unread_labels"])
+        lines.append(f"labels    on the site, not read by the parser (products): {shown}")
     lines.extend(f"warning: {warning}" for warning in report["warnings"])
     return "\n".join(lines)
 

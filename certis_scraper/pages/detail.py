@@ -200,9 +200,11 @@ _NORMALISERS: dict[str, Callable[[_Pair, str], Any]] = {
 
 @dataclass(frozen=True)
 class DetailPage:
-    """What a detail page shows: the item fields read from it, and the labels that name none."""
+    """What a detail page shows: the item fields read from it, every label/value pair as shown
+    (those the parser reads and those it does not yet), and the labels that name no field."""
 
     fields: dict[str, Any]  # ProductDetailItem fields, normalised, "url" always present
+    labels: dict[str, str] = field(default_factory=dict)  # label -> value text, page order
     unknown: list[str] = field(default_factory=list)  # in page order
 
 
@@ -222,14 +224,18 @@ def _title_fields(root: Any, result: dict[str, Any]) -> list[Any]:
 
 
 def read_detail(text: str, url: str) -> DetailPage:
-    """The fields of a detail page and its unknown labels. Never raises."""
+    """The fields of a detail page, its label/value pairs and its unknown labels. Never
+    raises."""
     result: dict[str, Any] = {"url": url}
+    labels: dict[str, str] = {}
     unknown: list[str] = []
     root = parse_html(text)
     if root is None:
-        return DetailPage(result, unknown)
+        return DetailPage(result, labels, unknown)
     category_nodes = _title_fields(root, result)
     for pair in _detail_pairs(root, set(category_nodes)):
+        if pair.value is not None and pair.label not in labels:
+            labels[pair.label] = pair.value
         name = field_for_label(pair.label)
         if name is None:
             if pair.label not in unknown:
@@ -245,7 +251,7 @@ def read_detail(text: str, url: str) -> DetailPage:
         category = texts(_X_H6_CATEGORY(root)) or texts(_X_CATEGORY(root))
         if category is not None:
             result["device_type"] = category
-    return DetailPage(result, unknown)
+    return DetailPage(result, labels, unknown)
 
 
 def parse_detail(text: str, url: str) -> dict[str, Any]:

@@ -8,10 +8,20 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from certis_scraper.store.base import StoreBase, _detail_value, merge_batch
-from certis_scraper.store.schema import DETAIL_COLUMNS
+from certis_scraper.store.schema import DETAIL_COLUMNS, PAGE_LABELS
 from certis_scraper.store.upsert import ChangeLog, existing_rows
 
-_NAMES = ["url", *DETAIL_COLUMNS, "fetched_at"]
+_NAMES = ["url", *DETAIL_COLUMNS, PAGE_LABELS, "fetched_at"]
+
+
+def _page_labels(stored: str | None, shown: Mapping[str, str] | None) -> str | None:
+    """The labels a page shows merged into the stored ones (JSON text): a label's new value
+    wins, and a label the page no longer shows keeps its stored value (never emptied)."""
+    if not shown:
+        return stored
+    labels = json.loads(stored) if stored else {}
+    labels.update(shown)
+    return json.dumps(labels, ensure_ascii=False)
 
 
 class DetailWrites(StoreBase):
@@ -23,20 +33,24 @@ class DetailWrites(StoreBase):
         refresh_vendors: bool = True,
     ) -> int:
         """Insert or update detail pages (keys: ProductDetailItem fields, dates as ISO text or
-        dates, lists as lists); returns rows written. Keeps `vendors` up to date unless told
-        not to (a crawl refreshes them once at its end: see `refresh_vendors`)."""
+        dates, lists as lists, `page_labels` a dict); returns rows written. Keeps `vendors` up
+        to date unless told not to (a crawl refreshes them once at its end: see
+        `refresh_vendors`)."""
         if not items:
             return 0
         batch = merge_batch(items)
         log = ChangeLog(run_id, self.now())
         with self._transaction() as conn:
-            existing = existing_rows(conn, "product_details", DETAIL_COLUMNS, list(batch))
+            existing = existing_rows(
+                conn, "product_details", [*DETAIL_COLUMNS, PAGE_LABELS], list(batch)
+            )
             rows: list[tuple[Any, ...]] = []
             vids: set[int] = set()
             for url, item in batch.items():
                 old = existing.get(url)
                 row = log.merge(url, item, old, DETAIL_COLUMNS, _detail_value)
-                rows.append((url, *row.values(), log.now))
+                labels = _page_labels(old[PAGE_LABELS] if old else None, item.get(PAGE_LABELS))
+                rows.append((url, *row.values(), labels, log.now))
                 if old and old["vid"] is not None and old["vid"] != row["vid"]:
                     vids.add(old["vid"])  # the vendor it leaves
                 if row["vid"] is not None:

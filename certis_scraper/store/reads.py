@@ -9,7 +9,7 @@ from typing import Any
 from certis_scraper.positions import PAGE_SIZE
 from certis_scraper.store.base import StoreBase, _decode_detail
 from certis_scraper.store.filters import ExportFilters
-from certis_scraper.store.schema import MATTER_PRODUCTS_SELECT
+from certis_scraper.store.schema import MATTER_PRODUCTS_SELECT, PAGE_LABELS
 
 
 class Reads(StoreBase):
@@ -109,6 +109,22 @@ class Reads(StoreBase):
             "with_details": details,
             "runs": runs,
         }
+
+    def label_counts(self) -> dict[str, int]:
+        """Every label the stored detail pages of live products show -> how many show it, the
+        most shown first. Empty for a database whose schema predates the labels (opened
+        read-only, so never migrated)."""
+        columns = {row[1] for row in self._read("PRAGMA table_info(product_details)")}
+        if PAGE_LABELS not in columns:
+            return {}
+        return dict(
+            self._read(
+                "SELECT j.key, count(*) FROM product_details AS d"
+                " JOIN products AS p ON p.url = d.url AND p.removed_at IS NULL,"
+                f" json_each(d.{PAGE_LABELS}) AS j"
+                f" WHERE d.{PAGE_LABELS} IS NOT NULL GROUP BY j.key ORDER BY count(*) DESC, j.key"
+            ).fetchall()
+        )
 
     def last_run(self) -> dict[str, Any] | None:
         cursor = self._read("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")

@@ -8,7 +8,7 @@ from certis_scraper.hexids import HEX_FORMAT
 from certis_scraper.items import DETAIL_FIELDS
 from certis_scraper.store.ledger_schema import LEDGER_SCHEMA
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Fields of product_details stored as JSON text, and as 0/1.
 LIST_FIELDS = frozenset({"transport_interface", "primary_device_type_id", "application_categories"})
@@ -210,6 +210,11 @@ DROP VIEW IF EXISTS recent_changes;
 CREATE VIEW recent_changes AS {_RECENT_CHANGES_SELECT};
 """
 
+# Schema 6: every label/value pair a detail page shows, as a JSON object (label -> value text),
+# so that a field the parser does not read yet is not lost.
+PAGE_LABELS = "page_labels"
+_SCHEMA_V6 = f"ALTER TABLE product_details ADD COLUMN {PAGE_LABELS} TEXT;"
+
 # Migrations: version -> script taking the schema from version - 1 to version.
 # Schema 5: the ledger's tables (store/ledger_schema.py).
 _MIGRATIONS: dict[int, str] = {
@@ -218,6 +223,7 @@ _MIGRATIONS: dict[int, str] = {
     3: _SCHEMA_V3,
     4: _SCHEMA_V4,
     5: LEDGER_SCHEMA,
+    6: _SCHEMA_V6,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -229,10 +230,11 @@ def test_a_schema_1_database_gets_the_hex_view(tmp_path: Path) -> None:
         store.upsert_details(
             [{"url": url(1), "vid": 4891, "pid": 3, "primary_device_type_id": [266]}], None
         )
-    # Schema 1's view: the ids as the tables hold them (integers).
+    # Schema 1: the view shows the ids as the tables hold them (integers); no page labels.
     conn = sqlite3.connect(path)
     conn.executescript(
-        "DROP VIEW matter_products;"
+        "ALTER TABLE product_details DROP COLUMN page_labels;"
+        " DROP VIEW matter_products;"
         " CREATE VIEW matter_products AS SELECT p.url, d.vid, d.pid, d.primary_device_type_id"
         " FROM products p LEFT JOIN product_details d ON d.url = p.url;"
         " PRAGMA user_version = 1;"
@@ -241,6 +243,7 @@ def test_a_schema_1_database_gets_the_hex_view(tmp_path: Path) -> None:
     view = "SELECT vid, pid, primary_device_type_id FROM matter_products"
     with Store.open(path, readonly=True) as old:  # read-only: never migrated ...
         assert old.db.conn.execute(view).fetchall() == [(4891, 3, "[266]")]
+        assert old.label_counts() == {}
         _, rows = old.matter_products()  # ... yet what it exports is in hex
         assert [(r["vid"], r["pid"], r["primary_device_type_id"]) for r in rows] == [
             ("0x131B", "0x0003", ["0x010A"])
@@ -407,3 +410,29 @@ def test_error_mid_batch_rolls_back(store: Store) -> None:
     with pytest.raises(ValueError):
         store.upsert_products([card(2, 0, 1), {"model": "no url"}], None)
     assert store.counts()["products"] == 1
+
+
+def test_page_labels_are_merged_never_emptied_and_counted(store: Store) -> None:
+    store.upsert_products([card(1, 0, 0), card(2, 0, 1)], None)
+    shown = {"Vendor ID": "0x1552", "Thread Version": "1.3"}
+    later = {"Thread Version": "1.4"}
+    store.upsert_details(
+        [{"url": url(1), "page_labels": shown}, {"url": url(2), "page_labels": later}], None
+    )
+
+    def labels(n: int) -> Any:
+        row = store.details(url(n))
+        assert row is not None
+        return json.loads(row["page_labels"])
+
+    assert labels(1) == shown
+    # A page without labels (or none at all) keeps what is stored; a new value wins.
+    store.upsert_details([{"url": url(1), "page_labels": None, "model": "M"}], None)
+    store.upsert_details([{"url": url(1), "page_labels": {}}], None)
+    assert labels(1) == shown
+    store.upsert_details([{"url": url(1), "page_labels": {"Thread Version": "1.4"}}], None)
+    assert labels(1) == {"Vendor ID": "0x1552", "Thread Version": "1.4"}
+    assert store.changes() == []  # the labels as shown are no tracked field
+    assert store.label_counts() == {"Thread Version": 2, "Vendor ID": 1}
+    store.mark_removed({url(2)}, None)  # counts are of live products
+    assert store.label_counts() == {"Thread Version": 1}
