@@ -7,9 +7,9 @@ import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from certis_scraper.store.base import StoreBase, _detail_value, merge_batch
+from certis_scraper.store.base import _detail_value
 from certis_scraper.store.schema import DETAIL_COLUMNS, PAGE_LABELS
-from certis_scraper.store.upsert import ChangeLog, existing_rows
+from certis_scraper.store.upsert import UpsertBase, upsert_sql
 
 _NAMES = ["url", *DETAIL_COLUMNS, PAGE_LABELS, "fetched_at"]
 
@@ -24,7 +24,7 @@ def _page_labels(stored: str | None, shown: Mapping[str, str] | None) -> str | N
     return json.dumps(labels, ensure_ascii=False)
 
 
-class DetailWrites(StoreBase):
+class DetailWrites(UpsertBase):
     def upsert_details(
         self,
         items: Sequence[Mapping[str, Any]],
@@ -38,39 +38,28 @@ class DetailWrites(StoreBase):
         `refresh_vendors`)."""
         if not items:
             return 0
-        batch = merge_batch(items)
-        log = ChangeLog(run_id, self.now())
-        with self._transaction() as conn:
-            existing = existing_rows(
-                conn, "product_details", [*DETAIL_COLUMNS, PAGE_LABELS], list(batch)
-            )
+        stored = [*DETAIL_COLUMNS, PAGE_LABELS]
+        with self._upserting(items, run_id, "product_details", stored) as up:
             rows: list[tuple[Any, ...]] = []
             vids: set[int] = set()
-            for url, item in batch.items():
-                old = existing.get(url)
-                row = log.merge(url, item, old, DETAIL_COLUMNS, _detail_value)
+            for url, item in up.batch.items():
+                old = up.existing.get(url)
+                row = up.log.merge(url, item, old, DETAIL_COLUMNS, _detail_value)
                 labels = _page_labels(old[PAGE_LABELS] if old else None, item.get(PAGE_LABELS))
-                rows.append((url, *row.values(), labels, log.now))
+                rows.append((url, *row.values(), labels, up.log.now))
                 if old and old["vid"] is not None and old["vid"] != row["vid"]:
                     vids.add(old["vid"])  # the vendor it leaves
                 if row["vid"] is not None:
                     vids.add(row["vid"])
             # A detail page may be stored before its card: keep products.url a valid parent.
-            conn.executemany(
+            up.conn.executemany(
                 "INSERT INTO products(url, first_seen_at, last_seen_at) VALUES (?, ?, ?)"
                 " ON CONFLICT(url) DO NOTHING",
-                [(url, log.now, log.now) for url in batch],
+                [(url, up.log.now, up.log.now) for url in up.batch],
             )
-            conn.executemany(
-                f"INSERT INTO product_details({', '.join(_NAMES)})"
-                f" VALUES ({', '.join('?' * len(_NAMES))})"
-                " ON CONFLICT(url) DO UPDATE SET "
-                + ", ".join(f"{n} = excluded.{n}" for n in _NAMES[1:]),
-                rows,
-            )
-            log.write(conn)
+            up.conn.executemany(upsert_sql("product_details", _NAMES), rows)
             if vids and refresh_vendors:
-                self._refresh_vendors(conn, vids)
+                self._refresh_vendors(up.conn, vids)
         return len(rows)
 
     def refresh_vendors(self) -> None:

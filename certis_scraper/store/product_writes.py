@@ -8,9 +8,8 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from certis_scraper.items import PRODUCT_FIELDS
-from certis_scraper.store.base import StoreBase, merge_batch
 from certis_scraper.store.schema import PRODUCT_TRACKED
-from certis_scraper.store.upsert import ChangeLog, existing_rows
+from certis_scraper.store.upsert import ChangeLog, UpsertBase, upsert_sql
 
 _COLUMNS = [f for f in PRODUCT_FIELDS if f != "url"]
 _NAMES = ["url", *_COLUMNS, "first_seen_at", "last_seen_at", "removed_at"]
@@ -70,30 +69,22 @@ def _clear_positions(conn: sqlite3.Connection, claimed: set[tuple[int, int]]) ->
     )
 
 
-class ProductWrites(StoreBase):
+class ProductWrites(UpsertBase):
     def upsert_products(self, items: Sequence[Mapping[str, Any]], run_id: int | None) -> int:
         """Insert or update listing cards (keys: ProductItem fields); returns rows written."""
         if not items:
             return 0
-        batch = merge_batch(items)
-        log = ChangeLog(run_id, self.now())
-        with self._transaction() as conn:
-            existing = existing_rows(
-                conn, "products", [*_COLUMNS, "first_seen_at", "removed_at"], list(batch)
-            )
-            rows = {url: _product_row(url, item, existing.get(url), log)
-                    for url, item in batch.items()}  # fmt: skip
-            claimed = _resolve_positions(batch, rows)
+        stored = [*_COLUMNS, "first_seen_at", "removed_at"]
+        with self._upserting(items, run_id, "products", stored) as up:
+            rows = {url: _product_row(url, item, up.existing.get(url), up.log)
+                    for url, item in up.batch.items()}  # fmt: skip
+            claimed = _resolve_positions(up.batch, rows)
             if claimed:
-                _clear_positions(conn, claimed)
-            conn.executemany(
-                f"INSERT INTO products({', '.join(_NAMES)})"
-                f" VALUES ({', '.join('?' * len(_NAMES))})"
-                " ON CONFLICT(url) DO UPDATE SET "
-                + ", ".join(f"{n} = excluded.{n}" for n in _NAMES[1:]),
+                _clear_positions(up.conn, claimed)
+            up.conn.executemany(
+                upsert_sql("products", _NAMES),
                 [tuple(row[n] for n in _NAMES) for row in rows.values()],
             )
-            log.write(conn)
         return len(rows)
 
     def mark_removed(self, seen_urls: Collection[str], run_id: int | None) -> list[str]:

@@ -1,13 +1,16 @@
-"""What both upserts share: the stored rows of a batch, and merging new values into them with
-the change log."""
+"""What both upserts share: one transaction over a batch merged by URL with its stored rows,
+merging new values into them with the change log, and the upsert statement."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from certis_scraper.store.base import StoreBase, merge_batch
 
 
 def existing_rows(
@@ -65,3 +68,40 @@ class ChangeLog:
                 " changed_at) VALUES (?, ?, ?, ?, ?, ?)",
                 self.rows,
             )
+
+
+def upsert_sql(table: str, names: Sequence[str]) -> str:
+    """Insert rows of `names` (the url first), or update every other column of a stored one."""
+    return (
+        f"INSERT INTO {table}({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        " ON CONFLICT(url) DO UPDATE SET "
+        + ", ".join(f"{n} = excluded.{n}" for n in names[1:])
+    )
+
+
+@dataclass
+class Upsert:
+    """One batch being written: its transaction, its items by URL, their stored rows (by URL,
+    `columns` of them) and the changes found."""
+
+    conn: sqlite3.Connection
+    batch: dict[str, dict[str, Any]]
+    existing: dict[str, dict[str, Any]]
+    log: ChangeLog
+
+
+class UpsertBase(StoreBase):
+    @contextmanager
+    def _upserting(
+        self,
+        items: Sequence[Mapping[str, Any]],
+        run_id: int | None,
+        table: str,
+        columns: Sequence[str],
+    ) -> Iterator[Upsert]:
+        """A transaction over the batch; the changes found are logged when it ends."""
+        batch = merge_batch(items)
+        log = ChangeLog(run_id, self.now())
+        with self._transaction() as conn:
+            yield Upsert(conn, batch, existing_rows(conn, table, columns, list(batch)), log)
+            log.write(conn)
