@@ -72,13 +72,15 @@ class ProductDetailItem(ItemBase):
     tis_trp_tested: bool | None = None
     compliance_document_url: Text | None = None
     # Every label/value pair the page shows, as shown: what the fields above do not read yet
-    # is kept too.
+    # is kept too; and those of its labels that name no field.
     page_labels: dict[str, str] | None = None
+    unread_labels: list[str] | None = None
 
 
 # Column order of feeds and exports: what a reader scans first comes first. The page's labels
-# as shown are stored apart (one JSON column), not a column of feeds and exports.
+# as shown are stored apart (JSON columns), not columns of feeds and exports.
+LABEL_FIELDS = ("page_labels", "unread_labels")
 PRODUCT_FIELDS: tuple[str, ...] = tuple(ProductItem.model_fields)
 DETAIL_FIELDS: tuple[str, ...] = tuple(
-    f for f in ProductDetailItem.model_fields if f != "page_labels"
+    f for f in ProductDetailItem.model_fields if f not in LABEL_FIELDS
 )

@@ -52,10 +52,11 @@ def _percent(part: int, whole: int) -> float:
 
 def unread_labels(store: Store) -> list[dict[str, Any]]:
     """The labels stored detail pages show that the parser reads into no field, with how many
-    live products show each: what the site added since the parser was written."""
+    live products show each: what the site added since the parser was written (labels it has
+    learnt to read since a page was fetched are left out)."""
     return [
         {"label": label, "products": count}
-        for label, count in store.label_counts().items()
+        for label, count in store.unread_label_counts().items()
         if field_for_label(label) is None
     ]
 

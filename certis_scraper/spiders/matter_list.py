@@ -269,7 +269,8 @@ class MatterListSpider(Spider):
             problem = "truncated page"
         else:
             page = read_detail(response.text, response.url)
-            fields = {**page.fields, "page_labels": page.labels or None}
+            labels = {"page_labels": page.labels or None, "unread_labels": page.unknown or None}
+            fields = {**page.fields, **labels}
             if not set(page.fields) - TITLE_FIELDS:  # a title at most: no details block at all
                 problem = "no details on the page"
         if problem is not None:

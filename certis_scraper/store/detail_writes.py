@@ -8,10 +8,19 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from certis_scraper.store.base import _detail_value
-from certis_scraper.store.schema import DETAIL_COLUMNS, PAGE_LABELS
+from certis_scraper.store.schema import DETAIL_COLUMNS, PAGE_LABELS, UNREAD_LABELS
 from certis_scraper.store.upsert import UpsertBase, upsert_sql
 
-_NAMES = ["url", *DETAIL_COLUMNS, PAGE_LABELS, "fetched_at"]
+_NAMES = ["url", *DETAIL_COLUMNS, PAGE_LABELS, UNREAD_LABELS, "fetched_at"]
+
+
+def _unread_labels(stored: str | None, item: Mapping[str, Any]) -> str | None:
+    """The labels the page shows that the parser does not read (JSON text; NULL for none): the
+    page's when it shows labels, else the stored ones."""
+    if not item.get(PAGE_LABELS):
+        return stored
+    unread = item.get(UNREAD_LABELS)
+    return json.dumps(list(unread), ensure_ascii=False) if unread else None
 
 
 def _page_labels(stored: str | None, shown: Mapping[str, str] | None) -> str | None:
@@ -38,7 +47,7 @@ class DetailWrites(UpsertBase):
         `refresh_vendors`)."""
         if not items:
             return 0
-        stored = [*DETAIL_COLUMNS, PAGE_LABELS]
+        stored = [*DETAIL_COLUMNS, PAGE_LABELS, UNREAD_LABELS]
         with self._upserting(items, run_id, "product_details", stored) as up:
             rows: list[tuple[Any, ...]] = []
             vids: set[int] = set()
@@ -46,7 +55,8 @@ class DetailWrites(UpsertBase):
                 old = up.existing.get(url)
                 row = up.log.merge(url, item, old, DETAIL_COLUMNS, _detail_value)
                 labels = _page_labels(old[PAGE_LABELS] if old else None, item.get(PAGE_LABELS))
-                rows.append((url, *row.values(), labels, up.log.now))
+                unread = _unread_labels(old[UNREAD_LABELS] if old else None, item)
+                rows.append((url, *row.values(), labels, unread, up.log.now))
                 if old and old["vid"] is not None and old["vid"] != row["vid"]:
                     vids.add(old["vid"])  # the vendor it leaves
                 if row["vid"] is not None:

@@ -9,7 +9,7 @@ from typing import Any
 from certis_scraper.positions import PAGE_SIZE
 from certis_scraper.store.base import StoreBase, _decode_detail
 from certis_scraper.store.filters import ExportFilters
-from certis_scraper.store.schema import MATTER_PRODUCTS_SELECT, PAGE_LABELS
+from certis_scraper.store.schema import MATTER_PRODUCTS_SELECT, UNREAD_LABELS
 
 
 class Reads(StoreBase):
@@ -110,21 +110,24 @@ class Reads(StoreBase):
             "runs": runs,
         }
 
-    def label_counts(self) -> dict[str, int]:
-        """Every label the stored detail pages of live products show -> how many show it, the
-        most shown first. Empty for a database whose schema predates the labels (opened
-        read-only, so never migrated)."""
+    def unread_label_counts(self) -> dict[str, int]:
+        """The labels stored detail pages of live products show that the parser did not read
+        when it fetched them -> how many show each, the most shown first. Empty for a database
+        whose schema predates the labels (opened read-only, so never migrated)."""
         columns = {row[1] for row in self._read("PRAGMA table_info(product_details)")}
-        if PAGE_LABELS not in columns:
+        if UNREAD_LABELS not in columns:
             return {}
-        return dict(
-            self._read(
-                "SELECT j.key, count(*) FROM product_details AS d"
-                " JOIN products AS p ON p.url = d.url AND p.removed_at IS NULL,"
-                f" json_each(d.{PAGE_LABELS}) AS j"
-                f" WHERE d.{PAGE_LABELS} IS NOT NULL GROUP BY j.key ORDER BY count(*) DESC, j.key"
-            ).fetchall()
-        )
+        counts: dict[str, int] = {}
+        # The pages that show the same unread labels, grouped. CROSS JOIN keeps the partial
+        # index the outer loop: a site the parser reads fully costs no scan at all.
+        for unread, count in self._read(
+            f"SELECT d.{UNREAD_LABELS}, count(*) FROM product_details AS d"
+            " CROSS JOIN products AS p ON p.url = d.url AND p.removed_at IS NULL"
+            f" WHERE d.{UNREAD_LABELS} IS NOT NULL GROUP BY d.{UNREAD_LABELS}"
+        ):
+            for label in json.loads(unread):
+                counts[label] = counts.get(label, 0) + count
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
     def last_run(self) -> dict[str, Any] | None:
         cursor = self._read("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")

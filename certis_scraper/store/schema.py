@@ -211,9 +211,17 @@ CREATE VIEW recent_changes AS {_RECENT_CHANGES_SELECT};
 """
 
 # Schema 6: every label/value pair a detail page shows, as a JSON object (label -> value text),
-# so that a field the parser does not read yet is not lost.
+# so that a field the parser does not read yet is not lost; and, apart, the labels among them the
+# parser did not read (a JSON list, NULL when none), which `scrapy status` counts through a
+# partial index instead of reading every page's labels.
 PAGE_LABELS = "page_labels"
-_SCHEMA_V6 = f"ALTER TABLE product_details ADD COLUMN {PAGE_LABELS} TEXT;"
+UNREAD_LABELS = "unread_labels"
+_SCHEMA_V6 = f"""
+ALTER TABLE product_details ADD COLUMN {PAGE_LABELS} TEXT;
+ALTER TABLE product_details ADD COLUMN {UNREAD_LABELS} TEXT;
+CREATE INDEX IF NOT EXISTS idx_details_unread_labels ON product_details({UNREAD_LABELS})
+    WHERE {UNREAD_LABELS} IS NOT NULL;
+"""
 
 # Migrations: version -> script taking the schema from version - 1 to version.
 # Schema 5: the ledger's tables (store/ledger_schema.py).

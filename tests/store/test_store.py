@@ -232,7 +232,9 @@ def test_a_schema_1_database_gets_the_hex_view(tmp_path: Path) -> None:
     # Schema 1: the view shows the ids as the tables hold them (integers); no page labels.
     conn = sqlite3.connect(path)
     conn.executescript(
-        "ALTER TABLE product_details DROP COLUMN page_labels;"
+        "DROP INDEX idx_details_unread_labels;"
+        " ALTER TABLE product_details DROP COLUMN page_labels;"
+        " ALTER TABLE product_details DROP COLUMN unread_labels;"
         " DROP VIEW matter_products;"
         " CREATE VIEW matter_products AS SELECT p.url, d.vid, d.pid, d.primary_device_type_id"
         " FROM products p LEFT JOIN product_details d ON d.url = p.url;"
@@ -242,7 +244,7 @@ def test_a_schema_1_database_gets_the_hex_view(tmp_path: Path) -> None:
     view = "SELECT vid, pid, primary_device_type_id FROM matter_products"
     with Store.open(path, readonly=True) as old:  # read-only: never migrated ...
         assert old.db.conn.execute(view).fetchall() == [(4891, 3, "[266]")]
-        assert old.label_counts() == {}
+        assert old.unread_label_counts() == {}
         _, rows = old.matter_products()  # ... yet what it exports is in hex
         assert [(r["vid"], r["pid"], r["primary_device_type_id"]) for r in rows] == [
             ("0x131B", "0x0003", ["0x010A"])
@@ -420,9 +422,10 @@ def test_page_labels_are_merged_never_emptied_and_counted(store: Store) -> None:
     store.upsert_products([card(1, 0, 0), card(2, 0, 1)], None)
     shown = {"Vendor ID": "0x1552", "Thread Version": "1.3"}
     later = {"Thread Version": "1.4"}
-    store.upsert_details(
-        [{"url": url(1), "page_labels": shown}, {"url": url(2), "page_labels": later}], None
-    )
+    unread = ["Thread Version"]
+    store.upsert_details([{"url": url(1), "page_labels": shown, "unread_labels": unread},
+                          {"url": url(2), "page_labels": later, "unread_labels": unread}],
+                         None)  # fmt: skip
 
     def labels(n: int) -> Any:
         row = store.details(url(n))
@@ -434,9 +437,15 @@ def test_page_labels_are_merged_never_emptied_and_counted(store: Store) -> None:
     store.upsert_details([{"url": url(1), "page_labels": None, "model": "M"}], None)
     store.upsert_details([{"url": url(1), "page_labels": {}}], None)
     assert labels(1) == shown
-    store.upsert_details([{"url": url(1), "page_labels": {"Thread Version": "1.4"}}], None)
-    assert labels(1) == {"Vendor ID": "0x1552", "Thread Version": "1.4"}
+    assert store.unread_label_counts() == {"Thread Version": 2}
+    new = {"Thread Version": "1.4", "Matter Version": "1.4"}
+    both = ["Thread Version", "Matter Version"]
+    store.upsert_details([{"url": url(1), "page_labels": new, "unread_labels": both}], None)
+    assert labels(1) == {"Vendor ID": "0x1552", "Thread Version": "1.4", "Matter Version": "1.4"}
     assert store.changes() == []  # the labels as shown are no tracked field
-    assert store.label_counts() == {"Thread Version": 2, "Vendor ID": 1}
+    assert store.unread_label_counts() == {"Thread Version": 2, "Matter Version": 1}
     store.mark_removed({url(2)}, None)  # counts are of live products
-    assert store.label_counts() == {"Thread Version": 1}
+    assert store.unread_label_counts() == {"Thread Version": 1}
+    # A page whose labels the parser all reads has none unread.
+    store.upsert_details([{"url": url(2), "page_labels": {"Vendor ID": "0x1"}}], None)
+    assert store.unread_label_counts() == {}

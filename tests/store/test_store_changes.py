@@ -148,7 +148,9 @@ def test_schema_1_database_is_read_and_migrated(two_runs: Store) -> None:
     conn = store.db.conn
     # Back to what schema 1 had: no view, none of schema 2's indexes, no page labels.
     conn.execute("DROP VIEW recent_changes")
-    conn.execute("ALTER TABLE product_details DROP COLUMN page_labels")
+    conn.execute("DROP INDEX idx_details_unread_labels")
+    for column in ("page_labels", "unread_labels"):
+        conn.execute(f"ALTER TABLE product_details DROP COLUMN {column}")
     for name in ("idx_runs_started_at", "idx_changes_changed_at", "idx_changes_run_id"):
         conn.execute(f"DROP INDEX {name}")
     conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
