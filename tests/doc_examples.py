@@ -3,7 +3,7 @@
 Fenced blocks tagged `bash` or `console` are examples; `cron` blocks are crontab lines whose
 commands are examples too. A `bash` block runs as one script; in a `console` block each line
 starting with `$ ` is a command and the lines after it are its output as shown. A MyST comment
-line right above a block names where it runs when it is not run by tests/docs/test_usage_examples.py:
+line right above a block names where it runs when tests/docs/test_usage_examples.py does not:
 
     % example: scrapyd      (run by tests/commands/test_scrapyd_deploy.py, which starts scrapyd)
 
@@ -92,9 +92,8 @@ def examples(page: Path = USAGE) -> list[Example]:
         if lang in (*SHELLS, "cron"):
             above = next((s for s in reversed(lines[:i]) if s.strip()), "")
             mark = _MARK.match(above)
-            found.append(
-                Example(lang, "\n".join(lines[i + 1 : end]), i + 1, mark.group(1) if mark else "here")
-            )
+            runs_in = mark.group(1) if mark else "here"
+            found.append(Example(lang, "\n".join(lines[i + 1 : end]), i + 1, runs_in))
         i = end + 1
     return found
 
@@ -116,7 +115,8 @@ def for_test_scrapyd(text: str, base_url: str, data_dir: Path, settings: dict[st
         for name, value in settings.items()
     )
     jobs = text.count("schedule.json")
-    text = text.replace("http://127.0.0.1:6800/", base_url).replace("/var/lib/certis", str(data_dir))
+    text = text.replace("http://127.0.0.1:6800/", base_url)
+    text = text.replace("/var/lib/certis", str(data_dir))
     text = text.replace(scheduled, f"{scheduled} {extra}")
     if text.count(extra) != jobs or "CERTIS_LISTING_URL" not in settings:
         raise ValueError(f"a scrapyd example schedules a job this test cannot aim: {text}")

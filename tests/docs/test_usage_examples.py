@@ -32,7 +32,7 @@ def example_env(tmp_path: Path, listing_url: str) -> dict[str, str]:
     settings_dir = tmp_path / "settings"
     settings_dir.mkdir()
     lines = ["from certis_scraper.settings import *  # noqa: F403"]
-    lines += [f"{name} = {value!r}" for name, value in FAST.items() if not name.startswith("CERTIS")]
+    lines += [f"{name} = {value!r}" for name, value in FAST.items()]
     (settings_dir / "example_settings.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SCRAPY_", "CERTIS_"))}
     return {
