@@ -2,7 +2,8 @@
 
 A window is what one run found (`--run N`, by default the last completed run) or everything
 recorded since a time (`--since`). The facts are the rows of the store's `recent_changes` view
-(store.py says what counts as new, removed and changed, and which run a fact belongs to); this
+(store/schema.py says what counts as new, removed and changed, and which run a fact belongs
+to); this
 module turns them into entries, a table and CSV rows. The Atom feed is in atom.py.
 
 Entries are JSON-ready: VID, PID and device type ids as `0x131B` (hexids.py), list fields as

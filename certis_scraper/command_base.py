@@ -3,11 +3,16 @@ any command class for a command of its own)."""
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 from scrapy.commands import ScrapyCommand
 
 from certis_scraper.store import Store, StoreError
+
+T = TypeVar("T")
 
 
 def print_error(message: str) -> None:
@@ -15,10 +20,29 @@ def print_error(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
-class ReportCommand(ScrapyCommand):
-    """A command that reads the database (and maybe the site) and prints: no crawler, no log."""
+class ProjectCommand(ScrapyCommand):
+    """A command of this project, described by its class attributes (what `scrapy -h` and
+    `scrapy CMD -h` show)."""
 
     requires_project = True
+    usage = "[options]"
+    summary = ""
+    description = ""  # the long help; the summary when empty
+
+    def syntax(self) -> str:
+        return self.usage
+
+    def short_desc(self) -> str:
+        return self.summary
+
+    def long_desc(self) -> str:
+        return self.description or self.summary
+
+
+class ReadOnlyCommand(ProjectCommand):
+    """A command that reads the database (and maybe the site) and prints or writes a file: no
+    crawler, no log, the database opened read-only."""
+
     requires_crawler_process = False
     default_settings = {"LOG_ENABLED": False}
 
@@ -34,3 +58,28 @@ class ReportCommand(ScrapyCommand):
         except StoreError as exc:
             self.fail(str(exc))
             return None
+
+    def read(
+        self, work: Callable[[Store], T], failures: tuple[type[Exception], ...] = ()
+    ) -> T | None:
+        """`work` on the database, closed after it. A StoreError (or one of `failures`) is one
+        line and exit code 1; then None."""
+        store = self.open_store()
+        if store is None:
+            return None
+        caught: tuple[type[Exception], ...] = (StoreError, *failures)
+        try:
+            return work(store)
+        except caught as exc:
+            self.fail(str(exc))
+            return None
+        finally:
+            store.close()
+
+    @staticmethod
+    def add_product_filters(group: argparse._ArgumentGroup, since_help: str) -> None:
+        """The --since and --manufacturer options of the commands that select products."""
+        group.add_argument("--since", metavar="YYYY-MM-DD", help=since_help)
+        group.add_argument(
+            "--manufacturer", metavar="TEXT", help="only manufacturers containing TEXT"
+        )

@@ -1,9 +1,9 @@
 """`scrapy export`: the whole database (products joined with their details) to a file.
 
 The rows come from the store (`Store.matter_products`: the `matter_products` view's SELECT with
-the filters): products columns first, then the detail columns (those repeating a product column
-are prefixed `detail_`), in the view's order, VID, PID and primary device type ids as `0x` hex
-text (hexids.py). The writers are plain functions over rows; no SQL here.
+the filters, `ExportFilters`): products columns first, then the detail columns (those repeating
+a product column are prefixed `detail_`), in the view's order, VID, PID and primary device type
+ids as `0x` hex text (hexids.py). The writers are plain functions over rows; no SQL here.
 
 Formats, chosen by the file's extension:
 - `.json` (one array) and `.jsonl` (one object per line): lists stay lists, booleans stay booleans;
@@ -22,8 +22,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -32,6 +31,7 @@ from scrapy.exporters import CsvItemExporter
 
 from certis_scraper.hexids import ID_MAX, VID_MAX, hex_id, parse_id
 from certis_scraper.store import HEX_FIELDS, HEX_LIST_FIELDS, Store, StoreError
+from certis_scraper.store import ExportFilters as ExportFilters  # the export's, shown here
 
 FORMATS = ("csv", "json", "jsonl", "xlsx")
 # Characters that make a spreadsheet treat a cell as a formula (OWASP "CSV injection").
@@ -49,56 +49,38 @@ class ExportError(Exception):
     """The export cannot be written; the message is one line meant for users."""
 
 
-@dataclass(frozen=True)
-class ExportFilters:
-    """Which products to export (see Store.matter_products). Text filters are case-insensitive
-    substrings."""
+def parse_filters(options: Mapping[str, Any]) -> ExportFilters:
+    """The filters from the command's options (text as typed; absent or None when not given).
 
-    since: date | None = None  # certification date on or after (products with details only)
-    manufacturer: str | None = None  # in the card's or the detail page's manufacturer
-    device_type: str | None = None  # in the device type name
-    device_type_id: int | None = None  # among the primary device type ids
-    vid: int | None = None
-    pid: int | None = None
-    include_removed: bool = False  # products no longer listed on the site (removed_at set)
-    ledger: bool = False  # the matter_products_ledger rows: live products and the ledger's view
+    `device_type`: a number (0x0101, 257) is a primary device type id, anything else part of
+    a name. Ids: hex with `0x` or decimal (hexids.parse_id). ValueError with a one-line
+    message naming the option otherwise."""
+    since = options.get("since")
+    if options.get("ledger") and options.get("include_removed"):
+        raise ValueError("--ledger shows listed products only: leave out --include-removed")
+    type_name = text_option("--device-type", options.get("device_type"))
+    type_id = None
+    if type_name and (type_name[:2].lower() == "0x" or type_name.isdigit()):
+        type_name, type_id = None, _id_option("--device-type", type_name, ID_MAX)
+    return ExportFilters(
+        since=parse_since(since) if since is not None else None,
+        manufacturer=text_option("--manufacturer", options.get("manufacturer")),
+        device_type=type_name,
+        device_type_id=type_id,
+        vid=_id_option("--vid", options.get("vid"), VID_MAX),
+        pid=_id_option("--pid", options.get("pid"), VID_MAX),
+        include_removed=bool(options.get("include_removed")),
+        ledger=bool(options.get("ledger")),
+    )
 
-    @classmethod
-    def parse(
-        cls,
-        *,
-        since: str | None = None,
-        manufacturer: str | None = None,
-        device_type: str | None = None,
-        vid: str | None = None,
-        pid: str | None = None,
-        include_removed: bool = False,
-        ledger: bool = False,
-    ) -> ExportFilters:
-        """The filters from the command's options (text as typed; None when not given).
 
-        `device_type`: a number (0x0101, 257) is a primary device type id, anything else part of
-        a name. Ids: hex with `0x` or decimal (hexids.parse_id). ValueError with a one-line
-        message naming the option otherwise."""
-        for option, value in (("--manufacturer", manufacturer), ("--device-type", device_type)):
-            if value is not None and not value.strip():
-                raise ValueError(f"{option}: give some text to look for")
-        if ledger and include_removed:
-            raise ValueError("--ledger shows listed products only: leave out --include-removed")
-        type_name = device_type.strip() if device_type else None
-        type_id = None
-        if type_name and (type_name[:2].lower() == "0x" or type_name.isdigit()):
-            type_name, type_id = None, _id_option("--device-type", type_name, ID_MAX)
-        return cls(
-            since=parse_since(since) if since is not None else None,
-            manufacturer=manufacturer.strip() if manufacturer else None,
-            device_type=type_name,
-            device_type_id=type_id,
-            vid=_id_option("--vid", vid, VID_MAX),
-            pid=_id_option("--pid", pid, VID_MAX),
-            include_removed=include_removed,
-            ledger=ledger,
-        )
+def text_option(option: str, text: str | None) -> str | None:
+    """A substring filter as typed, stripped; ValueError when it is given but blank."""
+    if text is None:
+        return None
+    if not text.strip():
+        raise ValueError(f"{option}: give some text to look for")
+    return text.strip()
 
 
 def _id_option(option: str, text: str | None, maximum: int) -> int | None:
@@ -130,20 +112,6 @@ def format_of(path: str | Path) -> str:
             + ", ".join(f".{f}" for f in FORMATS)
         )
     return suffix
-
-
-def query_rows(store: Store, filters: ExportFilters) -> tuple[list[str], Iterator[dict[str, Any]]]:
-    """Column names and the matching rows (lists and booleans decoded, ids as hex), streamed."""
-    return store.matter_products(
-        include_removed=filters.include_removed,
-        certified_since=filters.since,
-        manufacturer=filters.manufacturer,
-        device_type=filters.device_type,
-        device_type_id=filters.device_type_id,
-        vid=filters.vid,
-        pid=filters.pid,
-        ledger=filters.ledger,
-    )
 
 
 def for_people(name: str, value: Any) -> Any:
@@ -330,7 +298,7 @@ def export(store: Store, path: str | Path, filters: ExportFilters | None = None)
         raise ExportError(f"cannot write {path}: it is a directory")
     if not path.parent.is_dir():
         raise ExportError(f"cannot write {path}: directory {path.parent} does not exist")
-    columns, rows = query_rows(store, filters or ExportFilters())
+    columns, rows = store.matter_products(filters)
     partial = path.with_name(f".{path.name}.partial")
     try:
         if fmt == "xlsx":

@@ -19,6 +19,7 @@ from scrapy.exporters import JsonItemExporter, JsonLinesItemExporter
 
 from certis_scraper.export import SafeCsvItemExporter
 from certis_scraper.items import DETAIL_FIELDS, PRODUCT_FIELDS, ProductItem
+from certis_scraper.store import merge_values
 
 # The card's fields, then the detail page's that the card does not have.
 FEED_FIELDS: tuple[str, ...] = PRODUCT_FIELDS + tuple(
@@ -26,11 +27,11 @@ FEED_FIELDS: tuple[str, ...] = PRODUCT_FIELDS + tuple(
 )
 
 
-def product_record(card: dict[str, Any] | None, detail: dict[str, Any] | None) -> dict[str, Any]:
+def product_record(card: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any]:
     """One record: the card's values first, the detail page's where the card has none."""
     record = dict.fromkeys(FEED_FIELDS)
     for part in (detail, card):  # the card wins for the fields both have
-        for name, value in (part or {}).items():
+        for name, value in part.items():
             if name in record and value is not None:
                 record[name] = value
     return record
@@ -42,8 +43,8 @@ class ProductRecords:
     def __init__(self, file: Any, **kwargs: Any) -> None:
         kwargs.setdefault("fields_to_export", list(FEED_FIELDS))
         super().__init__(file, **kwargs)  # type: ignore[call-arg]
-        # url -> (card, detail): products with one part in so far.
-        self.pending: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {}
+        # url -> (card, detail): products with one part in so far ({}: not in yet).
+        self.pending: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self.exported: set[str] = set()  # one record per product, even if a page came twice
 
     def export_item(self, item: Any) -> Any:
@@ -51,12 +52,9 @@ class ProductRecords:
         url = values["url"]
         if url in self.exported:
             return None
-        card, detail = self.pending.pop(url, (None, None))
-        if isinstance(item, ProductItem):
-            card = {**(card or {}), **{k: v for k, v in values.items() if v is not None}}
-        else:
-            detail = {**(detail or {}), **{k: v for k, v in values.items() if v is not None}}
-        if card is not None and detail is not None:
+        card, detail = self.pending.pop(url, ({}, {}))
+        merge_values(card if isinstance(item, ProductItem) else detail, values)
+        if card and detail:
             self.exported.add(url)
             return super().export_item(product_record(card, detail))  # type: ignore[misc]
         self.pending[url] = (card, detail)

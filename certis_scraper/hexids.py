@@ -2,13 +2,14 @@
 
 The tables keep integers (for arithmetic, joins and indexes); everything shown to people (exports,
 the `matter_products` view, CSV feeds) goes through `HEX_FORMAT`: `hex_id` in Python, and the
-same format in SQLite's `printf()` for the view (store.py), so the two cannot drift apart.
+same format in SQLite's `printf()` for the view (store/schema.py), so the two cannot drift
+apart.
 
 Reading an id typed by a user (`scrapy export --vid ...`): `0x131B` is hex, `4891` is decimal,
 anything else is refused. Bare hex digits (`131B`) are refused rather than guessed at: `1552`
 would otherwise mean 0x1552 to one reader and 1552 (0x0610) to another. (Detail pages are read
 by a different rule: the site prints ids only in hex, so there a bare `1552` is 0x1552; see
-pages.py.)
+the pages package.)
 """
 
 from __future__ import annotations

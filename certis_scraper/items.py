@@ -12,39 +12,46 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from certis_scraper.positions import PAGE_SIZE
+from certis_scraper.site import is_product_path
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
-def _check_product_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or "/csa_product/" not in parts.path:
-        raise ValueError(f"not a product URL: {url!r}")
-    return url
-
-
-class ProductItem(BaseModel):
-    """One listing card, with its stable position (see positions.py)."""
+class ItemBase(BaseModel):
+    """What every item of the project is: a product page's data, keyed by its URL."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
-    kind: ClassVar[str] = "product"
+    kind: ClassVar[str]
 
     url: str
+
+    @field_validator("url")
+    @classmethod
+    def _product_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not is_product_path(parts.path):
+            raise ValueError(f"not a product URL: {url!r}")
+        return url
+
+
+class ProductItem(ItemBase):
+    """One listing card, with its stable position (see positions.py)."""
+
+    kind: ClassVar[str] = "product"
+
     manufacturer: Text | None = None
     model: Text | None = None
     certificate_id: Text | None = None
     page_id: int | None = Field(default=None, ge=0)
-    index_in_page: int | None = Field(default=None, ge=0, le=11)
-
-    _url = field_validator("url")(_check_product_url)
+    index_in_page: int | None = Field(default=None, ge=0, le=PAGE_SIZE - 1)
 
 
-class ProductDetailItem(BaseModel):
-    """Every field of a product's detail page, normalised (see pages.py)."""
+class ProductDetailItem(ItemBase):
+    """Every field of a product's detail page, normalised (see the pages package)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
     kind: ClassVar[str] = "detail"
 
-    url: str
     model: Text | None = None
     manufacturer: Text | None = None
     vid: int | None = Field(default=None, ge=0, le=0xFFFF)
@@ -64,10 +71,16 @@ class ProductDetailItem(BaseModel):
     application_categories: list[str] | None = None
     tis_trp_tested: bool | None = None
     compliance_document_url: Text | None = None
+    # Every label/value pair the page shows, as shown: what the fields above do not read yet
+    # is kept too; and those of its labels that name no field.
+    page_labels: dict[str, str] | None = None
+    unread_labels: list[str] | None = None
 
-    _url = field_validator("url")(_check_product_url)
 
-
-# Column order of feeds and exports: what a reader scans first comes first.
+# Column order of feeds and exports: what a reader scans first comes first. The page's labels
+# as shown are stored apart (JSON columns), not columns of feeds and exports.
+LABEL_FIELDS = ("page_labels", "unread_labels")
 PRODUCT_FIELDS: tuple[str, ...] = tuple(ProductItem.model_fields)
-DETAIL_FIELDS: tuple[str, ...] = tuple(ProductDetailItem.model_fields)
+DETAIL_FIELDS: tuple[str, ...] = tuple(
+    f for f in ProductDetailItem.model_fields if f not in LABEL_FIELDS
+)

@@ -2,9 +2,8 @@
 
 Scrapy logs "Crawled (200) <GET ...>" for every response and "Scraped from <200 ...>" for every
 item at DEBUG. LOG_LEVEL filters them in the log handler, after the LogRecord has been built
-(the caller's frame found, the item formatted): two records a product, 2% of a crawl's time
-(issue 15). Below DEBUG they are not built at all; with LOG_LEVEL=DEBUG they are as Scrapy
-writes them.
+(the caller's frame found, the item formatted): two records a product, built for nothing. Below
+DEBUG they are not built at all; with LOG_LEVEL=DEBUG they are as Scrapy writes them.
 """
 
 from __future__ import annotations

@@ -65,8 +65,7 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 60
 # Scrapy starts CONCURRENT_ITEMS asyncio worker tasks (default 100) for every response's output,
 # even a detail page's one item. The pipelines here are synchronous, so running items side by
-# side gains nothing: one worker. 100 cost a third of a crawl's CPU; 16 still cost 6% of the
-# instructions a page takes (valgrind: 17.1 G -> 16.3 G for a 1,200-product crawl).
+# side gains nothing and each extra worker costs CPU on every page: one worker.
 CONCURRENT_ITEMS = 1
 # Listing and detail pages are ~50-150 kB; anything near this is not a page of this site.
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
@@ -76,7 +75,7 @@ TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's remote-control HTTP server runs code sent to it: never on for this crawler.
 REMOTE_CONTROL_ENABLED = False
 
-# --- Retries: 408/429/5xx are worth retrying, 401/403/404 are not (SITE.md) --------------------
+# --- Retries: 408/429/5xx are passing troubles; 401/403 (blocked) and 404 (gone) are not ----
 RETRY_ENABLED = True
 RETRY_TIMES = 5
 RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
@@ -104,8 +103,8 @@ EXTENSIONS = {
 # pace with what is planned and the ETA, and two periodic reports only repeat each other.
 LOGSTATS_INTERVAL = 0
 # Scrapy's check that a generator callback returns no value re-reads and parses the callback's
-# source for every response (its cache is keyed by the bound method, new with each request):
-# 2.5% of a crawl's time. tests/spiders/test_callbacks.py makes the same check once.
+# source for every response (its cache is keyed by the bound method, new with each request).
+# tests/spiders/test_callbacks.py makes the same check once.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 # Scrapy's messages; its per-page DEBUG lines are not built unless LOG_LEVEL is DEBUG.
 LOG_FORMATTER = "certis_scraper.logformatter.PageLogFormatter"

@@ -1,4 +1,5 @@
-"""Listing URLs of the certified-products site and the page URL scheme (see SITE.md)."""
+"""The certified-products site's URL scheme: its listing URL, listing page URLs and product
+URLs."""
 
 from __future__ import annotations
 
@@ -12,6 +13,14 @@ LIVE_LISTING_URL = (
 )
 
 _PAGE_SEGMENT = re.compile(r"/page/(\d+)/?$")
+
+# Every product page, and nothing else on the site, has this in its path.
+PRODUCT_PATH = "/csa_product/"
+
+
+def is_product_path(path: str) -> bool:
+    """A path (or href) that names a product page."""
+    return PRODUCT_PATH in path
 
 
 def listing_base(listing_url: str) -> str:

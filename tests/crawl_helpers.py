@@ -42,6 +42,7 @@ from scrapy.utils.test import get_crawler
 
 import certis_scraper.settings as project_settings
 from certis_scraper.commands.crawl import exit_code, preflight
+from certis_scraper.items import LABEL_FIELDS
 from certis_scraper.simsite import SimSite
 from certis_scraper.simsite import render as sim_render
 from certis_scraper.site import page_number_from_url
@@ -329,6 +330,8 @@ def stored_details(db: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for row in rows(db, "SELECT * FROM product_details"):
         row.pop("fetched_at", None)
+        for name in LABEL_FIELDS:  # the page's labels as shown: not among the truth's fields
+            row.pop(name, None)
         for field in _DETAIL_JSON:
             if row.get(field) is not None:
                 row[field] = json.loads(row[field])

@@ -16,6 +16,7 @@ from certis_scraper.pages import (
     normalise_hex_id,
     parse_detail,
     parse_listing,
+    read_detail,
     split_transports,
 )
 
@@ -466,3 +467,11 @@ def test_text_lxml_cannot_take_is_no_page_not_an_error() -> None:
     url = "https://csa-iot.org/csa_product/x/"
     assert parse_detail("<html><h1>\ud800</h1></html>", url) == {"url": url}
     assert parse_listing("<html>\ud800</html>", "https://csa-iot.org/csa-iot_products/").cards == []
+
+
+def test_every_label_is_kept_as_shown_and_the_unknown_ones_named() -> None:
+    text = li_items(("Vendor ID", "0x1552"), ("Thread Version", "1.4"), ("Notes", "n/a"))
+    page = read_detail(text, URL)
+    assert page.labels == {"Vendor ID": "0x1552", "Thread Version": "1.4"}  # n/a: no value
+    assert page.unknown == ["Thread Version", "Notes"]
+    assert page.fields == parse_detail(text, URL) == {"url": URL, "model": "M", "vid": 0x1552}

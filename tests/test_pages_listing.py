@@ -83,7 +83,6 @@ def test_first_page_pagination() -> None:
     page = parse_listing(load("listing_page1.html"), LIVE_LISTING_URL)
     assert page.current_page == 1
     assert page.total_pages == 482
-    assert page.canonical_page == 1
 
 
 def test_middle_page_with_first_last_and_dots_paged_hrefs() -> None:
@@ -91,7 +90,6 @@ def test_middle_page_with_first_last_and_dots_paged_hrefs() -> None:
     page = parse_listing(load("listing_middle.html"), url)
     assert page.current_page == 240
     assert page.total_pages == 482  # from the "Last" link's href, not from the 481 text
-    assert page.canonical_page == 240
     assert len(page.cards) == 1
     assert page.offsite_cards == 0
 
@@ -104,7 +102,6 @@ def test_last_page_counts_only_type_product_articles() -> None:
     assert page.cards[3].certificate_id is None
     assert page.current_page == 482
     assert page.total_pages == 482
-    assert page.canonical_page == 482
 
 
 def test_single_page_listing_without_pagination() -> None:
@@ -117,7 +114,6 @@ def test_single_page_listing_without_pagination() -> None:
     ]
     assert page.total_pages == 1
     assert page.current_page is None
-    assert page.canonical_page == 1
 
 
 def test_same_host_means_same_port() -> None:
@@ -134,7 +130,6 @@ def test_empty_feed_is_a_listing_without_cards() -> None:
     assert page.offsite_cards == 0
     assert page.total_pages is None  # nothing to tell: no cards and no pagination
     assert page.current_page is None
-    assert page.canonical_page == 999
 
 
 def test_blocked_page_is_not_a_listing() -> None:
@@ -143,7 +138,6 @@ def test_blocked_page_is_not_a_listing() -> None:
         cards=[],
         current_page=None,
         total_pages=None,
-        canonical_page=None,
         is_listing=False,
         offsite_cards=0,
         complete=True,

@@ -16,7 +16,7 @@ from typing import Any
 from scrapy.exceptions import UsageError
 
 from certis_scraper.analysis import MissingDataAnalysis, analyze
-from certis_scraper.command_base import ReportCommand
+from certis_scraper.command_base import ReadOnlyCommand
 from certis_scraper.listing_probe import probe_listing_size
 from certis_scraper.positions import ListingSize
 from certis_scraper.ranges import compress_ranges
@@ -74,7 +74,7 @@ def render(result: MissingDataAnalysis, counts: dict[str, int], limit: int = 20)
     return "\n".join(lines)
 
 
-class Command(ReportCommand):
+class Command(ReadOnlyCommand):
     def syntax(self) -> str:
         return "[options]"
 

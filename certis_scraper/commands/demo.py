@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from certis_scraper.command_base import ProjectCommand
 from certis_scraper.commands.crawl import FAILED, exit_code
 from certis_scraper.simsite import SimServer, SimSite
 from certis_scraper.store import Store
@@ -34,14 +34,10 @@ FAST_SETTINGS: dict[str, Any] = {
 }
 
 
-class Command(ScrapyCommand):
-    requires_project = True
+class Command(ProjectCommand):
 
-    def syntax(self) -> str:
-        return "[options]"
-
-    def short_desc(self) -> str:
-        return "Crawl the built-in simulator of the site into demo.db (offline demo)"
+    usage = "[options]"
+    summary = "Crawl the built-in simulator of the site into demo.db (offline demo)"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)

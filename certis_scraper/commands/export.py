@@ -17,38 +17,27 @@ import argparse
 
 from scrapy.exceptions import UsageError
 
-from certis_scraper.command_base import ReportCommand
+from certis_scraper.command_base import ReadOnlyCommand
 from certis_scraper.crosscheck import NO_LEDGER
-from certis_scraper.export import ExportError, ExportFilters, export, format_of
-from certis_scraper.store import StoreError
+from certis_scraper.export import ExportError, export, format_of, parse_filters
+from certis_scraper.store import Store
+from certis_scraper.store.filters import ExportFilters
 
 
-class Command(ReportCommand):
-    def syntax(self) -> str:
-        return "FILE [options]"
-
-    def short_desc(self) -> str:
-        return "Export the database (products with details) to .csv, .json, .jsonl or .xlsx"
-
-    def long_desc(self) -> str:
-        return (
-            "Write every stored product joined with its details to FILE; the format comes from "
-            "the extension (.csv, .json, .jsonl, .xlsx). Removed products are left out unless "
-            "--include-removed is given. Text filters are case-insensitive substrings; ids are "
-            "hex with 0x (0x131B) or decimal (4891)."
-        )
+class Command(ReadOnlyCommand):
+    usage = "FILE [options]"
+    summary = "Export the database (products with details) to .csv, .json, .jsonl or .xlsx"
+    description = (
+        "Write every stored product joined with its details to FILE; the format comes from "
+        "the extension (.csv, .json, .jsonl, .xlsx). Removed products are left out unless "
+        "--include-removed is given. Text filters are case-insensitive substrings; ids are "
+        "hex with 0x (0x131B) or decimal (4891)."
+    )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         group = parser.add_argument_group("export options")
-        group.add_argument(
-            "--since",
-            metavar="YYYY-MM-DD",
-            help="only products certified on or after this date",
-        )
-        group.add_argument(
-            "--manufacturer", metavar="TEXT", help="only manufacturers containing TEXT"
-        )
+        self.add_product_filters(group, "only products certified on or after this date")
         group.add_argument(
             "--device-type",
             metavar="TEXT",
@@ -76,27 +65,16 @@ class Command(ReportCommand):
         target = args[0]
         try:
             format_of(target)
-            filters = ExportFilters.parse(
-                since=opts.since,
-                manufacturer=opts.manufacturer,
-                device_type=opts.device_type,
-                vid=opts.vid,
-                pid=opts.pid,
-                include_removed=opts.include_removed,
-                ledger=opts.ledger,
-            )
+            filters = parse_filters(vars(opts))
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        store = self.open_store()
-        if store is None:
-            return
-        try:
-            if filters.ledger and not store.has_ledger():
-                raise ExportError(NO_LEDGER.format(db=store.path))
-            count = export(store, target, filters)
-        except (ExportError, StoreError) as exc:
-            self.fail(str(exc))
-            return
-        finally:
-            store.close()
-        print(f"exported {count} products to {target}")
+        count = self.read(lambda store: export_of(store, target, filters), (ExportError,))
+        if count is not None:
+            print(f"exported {count} products to {target}")
+
+
+def export_of(store: Store, target: str, filters: ExportFilters) -> int:
+    """The export; with --ledger, only once a ledger crawl has run (else ExportError)."""
+    if filters.ledger and not store.has_ledger():
+        raise ExportError(NO_LEDGER.format(db=store.path))
+    return export(store, target, filters)

@@ -18,26 +18,21 @@ from pathlib import Path
 import orjson
 
 from certis_scraper.atomic import WriteError
-from certis_scraper.command_base import ReportCommand
-from certis_scraper.crosscheck import NO_LEDGER, render_table, write_csv_file
-from certis_scraper.store import StoreError
+from certis_scraper.command_base import ReadOnlyCommand
+from certis_scraper.crosscheck import NO_LEDGER, CrossCheck, render_table, write_csv_file
+from certis_scraper.store import Store
 
 
-class Command(ReportCommand):
-    def syntax(self) -> str:
-        return "[--json | --csv FILE]"
-
-    def short_desc(self) -> str:
-        return "Cross-check the listing and the Matter ledger (DCL)"
-
-    def long_desc(self) -> str:
-        return (
-            "Compare the live listed products (those with details) with the ledger: listed "
-            "products not on the ledger, certified ledger models not listed, certificate ids "
-            "the ledger does not know, revoked certifications, and each listed product's "
-            "latest software version on the ledger. --json prints the five sets; --csv FILE "
-            "writes one row per entry with a kind column."
-        )
+class Command(ReadOnlyCommand):
+    usage = "[--json | --csv FILE]"
+    summary = "Cross-check the listing and the Matter ledger (DCL)"
+    description = (
+        "Compare the live listed products (those with details) with the ledger: listed "
+        "products not on the ledger, certified ledger models not listed, certificate ids "
+        "the ledger does not know, revoked certifications, and each listed product's "
+        "latest software version on the ledger. --json prints the five sets; --csv FILE "
+        "writes one row per entry with a kind column."
+    )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -55,19 +50,9 @@ class Command(ReportCommand):
         if opts.csv is not None and not Path(opts.csv).resolve().parent.is_dir():
             self.fail(f"--csv {opts.csv}: directory {Path(opts.csv).parent} does not exist", 2)
             return
-        store = self.open_store()
-        if store is None:
+        check = self.read(crosscheck, (NoLedger,))
+        if check is None:
             return
-        try:
-            if not store.has_ledger():
-                self.fail(NO_LEDGER.format(db=store.path))
-                return
-            check = store.crosscheck()
-        except StoreError as exc:
-            self.fail(str(exc))
-            return
-        finally:
-            store.close()
         if opts.json:
             print(orjson.dumps(check).decode())
         elif opts.csv is not None:
@@ -79,3 +64,14 @@ class Command(ReportCommand):
             print(f"wrote {rows} entries to {opts.csv}")
         else:
             print(render_table(check))
+
+
+class NoLedger(Exception):
+    """No ledger crawl has run on the database yet."""
+
+
+def crosscheck(store: Store) -> CrossCheck:
+    """The cross-check's sets; NoLedger before any ledger crawl."""
+    if not store.has_ledger():
+        raise NoLedger(NO_LEDGER.format(db=store.path))
+    return store.crosscheck()

@@ -15,38 +15,27 @@ from pathlib import Path
 
 from scrapy.exceptions import UsageError
 
-from certis_scraper.command_base import ReportCommand
-from certis_scraper.export import parse_since
-from certis_scraper.store import StoreError
+from certis_scraper.command_base import ReadOnlyCommand
+from certis_scraper.export import parse_since, text_option
 
 SUFFIXES = (".html", ".htm")
 
 
-class Command(ReportCommand):
-    def syntax(self) -> str:
-        return "FILE.html [--since YYYY-MM-DD] [--manufacturer TEXT]"
-
-    def short_desc(self) -> str:
-        return "Write a one-page HTML report with charts of the stored products"
-
-    def long_desc(self) -> str:
-        return (
-            "Write one self-contained HTML page (inline CSS and SVG charts, no script, nothing "
-            "fetched when opened) with headline figures, certifications per month, top "
-            "vendors, device types, the transport and specification mix over time, and the "
-            "newest certifications, changes and withdrawals. The database is only read."
-        )
+class Command(ReadOnlyCommand):
+    usage = "FILE.html [--since YYYY-MM-DD] [--manufacturer TEXT]"
+    summary = "Write a one-page HTML report with charts of the stored products"
+    description = (
+        "Write one self-contained HTML page (inline CSS and SVG charts, no script, nothing "
+        "fetched when opened) with headline figures, certifications per month, top "
+        "vendors, device types, the transport and specification mix over time, and the "
+        "newest certifications, changes and withdrawals. The database is only read."
+    )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         group = parser.add_argument_group("report options")
-        group.add_argument(
-            "--since",
-            metavar="YYYY-MM-DD",
-            help="only products certified (changes made, products withdrawn) on or after it",
-        )
-        group.add_argument(
-            "--manufacturer", metavar="TEXT", help="only manufacturers containing TEXT"
+        self.add_product_filters(
+            group, "only products certified (changes made, products withdrawn) on or after it"
         )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -60,28 +49,18 @@ class Command(ReportCommand):
             return
         try:
             since = parse_since(opts.since) if opts.since is not None else None
+            manufacturer = text_option("--manufacturer", opts.manufacturer)
         except ValueError as exc:
             self.fail(str(exc), 2)
-            return
-        manufacturer = opts.manufacturer.strip() if opts.manufacturer else None
-        if opts.manufacturer is not None and not manufacturer:
-            self.fail("--manufacturer: give some text to look for", 2)
             return
         # Imported here: Scrapy imports every command module on every `scrapy ...` call, and
         # matplotlib takes most of a second to import.
         from certis_scraper.report import ReportError, ReportFilters, write_report
 
-        store = self.open_store()
-        if store is None:
-            return
-        try:
-            result = write_report(store, target, ReportFilters(since, manufacturer))
-        except (ReportError, StoreError) as exc:
-            self.fail(str(exc))
-            return
-        finally:
-            store.close()
-        print(
-            f"wrote {target}: {result.products:,} live products, {result.charts} charts,"
-            f" {result.size / 1024:,.0f} kB"
-        )
+        filters = ReportFilters(since, manufacturer)
+        result = self.read(lambda store: write_report(store, target, filters), (ReportError,))
+        if result is not None:
+            print(
+                f"wrote {target}: {result.products:,} live products, {result.charts} charts,"
+                f" {result.size / 1024:,.0f} kB"
+            )

@@ -5,22 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scrapy.commands import ScrapyCommand
-
+from certis_scraper.command_base import ProjectCommand
 from certis_scraper.simsite.__main__ import add_arguments, serve
 
 
-class Command(ScrapyCommand):
-    requires_project = True
+class Command(ProjectCommand):
     default_settings = {"LOG_ENABLED": False}
 
-    def syntax(self) -> str:
-        return ("[--port 8070] [--products 5800] [--seed 1] [--prerender] [--today YYYY-MM-DD] "
-                "[--ledger-size VENDORS,MODELS,VERSIONS]")
-
-    def short_desc(self) -> str:
-        return ("Serve the simulated certified-products site and Matter ledger on 127.0.0.1 "
-                "(Ctrl-C stops)")
+    usage = (
+        "[--port 8070] [--products 5800] [--seed 1] [--prerender] [--today YYYY-MM-DD] "
+        "[--ledger-size VENDORS,MODELS,VERSIONS]"
+    )
+    summary = (
+        "Serve the simulated certified-products site and Matter ledger on 127.0.0.1 "
+        "(Ctrl-C stops)"
+    )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)

@@ -17,12 +17,13 @@ from typing import Any
 from scrapy.exceptions import UsageError
 
 from certis_scraper.analysis import analyze
-from certis_scraper.command_base import ReportCommand
+from certis_scraper.command_base import ReadOnlyCommand
 from certis_scraper.ledger_status import ledger_status, render_ledger
 from certis_scraper.listing_probe import probe_listing_size
+from certis_scraper.pages import field_for_label
 from certis_scraper.positions import ListingSize
 from certis_scraper.site_answers import SiteProblem
-from certis_scraper.store import Store, StoreError
+from certis_scraper.store import Store
 
 
 def _duration(started: str | None, finished: str | None) -> float | None:
@@ -48,6 +49,17 @@ def format_seconds(seconds: float) -> str:
 
 def _percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 100.0
+
+
+def unread_labels(store: Store) -> list[dict[str, Any]]:
+    """The labels stored detail pages show that the parser reads into no field, with how many
+    live products show each: what the site added since the parser was written (labels it has
+    learnt to read since a page was fetched are left out)."""
+    return [
+        {"label": label, "products": count}
+        for label, count in store.unread_label_counts().items()
+        if field_for_label(label) is None
+    ]
 
 
 def run_summary(run: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -85,6 +97,7 @@ def build_status(store: Store, listing_url: str, site: ListingSize | None) -> di
     counts = store.counts()
     last_run = run_summary(store.last_run())
     ledger = ledger_status(store, run_summary)
+    unread = unread_labels(store)
     stored = {
         "products": counts["products"],
         "live": counts["live"],
@@ -96,7 +109,7 @@ def build_status(store: Store, listing_url: str, site: ListingSize | None) -> di
     if site is None:
         return {"site": None, "stored": stored, "coverage": None, "last_run": last_run,
                 "drift": [], "warnings": [], "needs_full_reconciliation": None,
-                "ledger": ledger}  # fmt: skip
+                "unread_labels": unread, "ledger": ledger}  # fmt: skip
     result = analyze(store, site)
     covered = result.site_total_products - result.missing_ranks
     live_with_details = stored["live_with_details"]
@@ -119,6 +132,7 @@ def build_status(store: Store, listing_url: str, site: ListingSize | None) -> di
         "drift": [{"kind": f.kind, "detail": f.detail, "count": f.count} for f in result.drift],
         "warnings": result.drift_warnings(),
         "needs_full_reconciliation": result.needs_full_reconciliation,
+        "unread_labels": unread,
         "ledger": ledger,
     }
 
@@ -149,16 +163,16 @@ def render_status(report: dict[str, Any]) -> str:
     else:
         lines.append(f"last run  {run_line(run)}")
     lines.extend(render_ledger(report.get("ledger"), run_line))
+    if report["unread_labels"]:
+        shown = ", ".join(f"{u['label']} ({u['products']})" for u in report["unread_labels"])
+        lines.append(f"labels    on the site, not read by the parser (products): {shown}")
     lines.extend(f"warning: {warning}" for warning in report["warnings"])
     return "\n".join(lines)
 
 
-class Command(ReportCommand):
-    def syntax(self) -> str:
-        return "[--json]"
-
-    def short_desc(self) -> str:
-        return "Show the site against the database: pages, products, coverage, last run"
+class Command(ReadOnlyCommand):
+    usage = "[--json]"
+    summary = "Show the site against the database: pages, products, coverage, last run"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -169,27 +183,24 @@ class Command(ReportCommand):
         assert self.settings is not None
         if args:
             raise UsageError(f"unexpected arguments: {' '.join(args)}")
-        store = self.open_store()
-        if store is None:
+        outcome = self.read(self._status)
+        if outcome is None:
             return
+        report, unreachable = outcome
+        print(json.dumps(report, indent=2) if opts.json else render_status(report), flush=True)
+        if unreachable is not None:
+            self.fail(unreachable)
+
+    def _status(self, store: Store) -> tuple[dict[str, Any], str | None]:
+        """The status report, and why the site could not be reached (None: it was)."""
+        assert self.settings is not None
         listing_url = self.settings.get("CERTIS_LISTING_URL")
-        site: ListingSize | None = None
-        unreachable = None
         try:
             site = probe_listing_size(
                 listing_url,
                 self.settings.get("USER_AGENT"),
                 timeout=self.settings.getfloat("DOWNLOAD_TIMEOUT", 30),
             )
-        except SiteProblem as exc:
-            unreachable = str(exc)  # the stored side is still worth showing
-        try:
-            report = build_status(store, listing_url, site)
-        except StoreError as exc:
-            self.fail(str(exc))
-            return
-        finally:
-            store.close()
-        print(json.dumps(report, indent=2) if opts.json else render_status(report), flush=True)
-        if unreachable is not None:
-            self.fail(unreachable)
+        except SiteProblem as exc:  # the stored side is still worth showing
+            return build_status(store, listing_url, None), str(exc)
+        return build_status(store, listing_url, site), None

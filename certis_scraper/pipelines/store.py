@@ -20,7 +20,7 @@ from certis_scraper.items import ProductItem
 from certis_scraper.pipelines.validate import CertisItem
 from certis_scraper.retry import backoff
 from certis_scraper.run import CrawlRun
-from certis_scraper.store import StoreBusy, StoreError
+from certis_scraper.store import StoreBusy, StoreError, merge_by_url
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +50,7 @@ class StorePipeline:
 
     def process_item(self, item: CertisItem) -> CertisItem:
         target = self.products if isinstance(item, ProductItem) else self.details
-        row = item.model_dump(mode="json")
-        previous = target.get(item.url)
-        if previous is not None:
-            row = {**previous, **{k: v for k, v in row.items() if v is not None}}
-        target[item.url] = row
+        merge_by_url(target, item.model_dump(mode="json"))
         if self.pending >= self.batch_size:
             self.flush_quietly()
         return item

@@ -92,14 +92,36 @@ class _Marks:
         self.tooltips[gid] = tooltip
 
 
-def _figure(height: float, title: str) -> tuple[Figure, Axes]:
+@dataclass
+class _Drawing:
+    """A chart being drawn: its figure, axes and marks, and what names it on the page."""
+
+    key: str
+    title: str
+    fig: Figure
+    ax: Axes
+    marks: _Marks
+
+    def chart(self, description: str, header: list[str], rows: list[list[str]]) -> Chart:
+        """The finished chart, with its data as a table."""
+        svg = _render(self.fig, self.key, self.title, self.marks)
+        return Chart(
+            self.key, self.title, description, svg, len(self.marks.tooltips), header, rows
+        )
+
+
+def _drawing(key: str, title: str, height: float, x_label: str, y_label: str) -> _Drawing:
+    """A titled figure of the page's width with one labelled axes."""
     fig = Figure(figsize=(WIDTH_IN, height))
     fig.suptitle(title, x=0.01, y=0.985, ha="left", va="top")
-    return fig, fig.add_subplot()
+    ax = fig.add_subplot()
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    return _Drawing(key, title, fig, ax, _Marks())
 
 
 # Margins are set from the labels' lengths rather than by a layout engine: matplotlib's
-# constrained layout draws every figure twice and took half the time of the charts.
+# constrained layout draws every figure twice, which doubles the charts' cost.
 CHAR_PT = 5.7  # a generous average glyph width at 10 pt (DejaVu Sans; most fonts are narrower)
 
 
@@ -197,6 +219,14 @@ def _quarter_ticks(ax: Axes, quarters: Sequence[str]) -> int:
     return _label_every(ax, quarters, range(0, len(quarters), step), rotate=len(quarters) > 6)
 
 
+def _quarter_shares(drawing: _Drawing, quarters: Sequence[str], legend: Sequence[str]) -> None:
+    """Axes of percentages (0-100) by quarter, with a legend of `legend` right of them."""
+    drawing.ax.set_ylim(0, 100)
+    drawing.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0f}%"))
+    turned = _quarter_ticks(drawing.ax, quarters)
+    _fit(drawing.fig, y_chars=4, legend_chars=_longest(legend), x_rotated_chars=turned)
+
+
 def _stacked_bars(
     ax: Axes, labels: Sequence[str], series: Series, marks: _Marks, unit: str, grey_last: bool
 ) -> None:
@@ -230,11 +260,11 @@ def _value(value: float) -> str:
 
 
 def monthly_chart(series: Series) -> Chart:
-    key, title = "monthly", "Certifications per month, by device type"
-    marks = _Marks()
-    fig, ax = _figure(4.0, title)
-    ax.set_xlabel("Month of certification")
-    ax.set_ylabel("Products certified")
+    drawing = _drawing(
+        "monthly", "Certifications per month, by device type", 4.0,
+        "Month of certification", "Products certified",
+    )  # fmt: skip
+    fig, ax, marks = drawing.fig, drawing.ax, drawing.marks
     if series.empty:
         _no_data(ax)
     else:
@@ -255,12 +285,8 @@ def monthly_chart(series: Series) -> Chart:
          _value(sum(series.values[n][i] for n in names))]
         for i, month in enumerate(series.labels)
     ]  # fmt: skip
-    return Chart(
-        key,
-        title,
+    return drawing.chart(
         "Live products by month of certification; the most common device types apart.",
-        _render(fig, key, title, marks),
-        len(marks.tooltips),
         ["Month", *names, "Total"],
         rows,
     )
@@ -271,12 +297,11 @@ def _short(text: str, width: int = 38) -> str:
 
 
 def vendors_chart(vendors: Sequence[Vendor], total: int) -> Chart:
-    key = "vendors"
     title = f"Top {len(vendors)} vendors by live products" if vendors else "Top vendors"
-    marks = _Marks()
-    fig, ax = _figure(max(2.4, 0.3 * len(vendors) + 1.0), title)
-    ax.set_xlabel("Live products")
-    ax.set_ylabel("Vendor (VID)")
+    drawing = _drawing(
+        "vendors", title, max(2.4, 0.3 * len(vendors) + 1.0), "Live products", "Vendor (VID)"
+    )
+    fig, ax, marks = drawing.fig, drawing.ax, drawing.marks
     if not vendors:
         _no_data(ax, "No products in this selection")
     else:
@@ -295,23 +320,19 @@ def vendors_chart(vendors: Sequence[Vendor], total: int) -> Chart:
         ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
         ax.margins(x=0.08)
         _fit(fig, y_chars=_longest(names))
-    return Chart(
-        key,
-        title,
+    return drawing.chart(
         f"{total:,} vendors in all; a vendor is a VID, named by its most common manufacturer name.",
-        _render(fig, key, title, marks),
-        len(marks.tooltips),
         ["#", "Vendor", "VID", "Live products"],
         [[str(i + 1), v.name, hex_id(v.vid), f"{v.products:,}"] for i, v in enumerate(vendors)],
     )
 
 
 def device_types_chart(types: Sequence[DeviceType], recent_from: date | None) -> Chart:
-    key, title = "device-types", "Device types: how many, and how many are new"
-    marks = _Marks()
-    fig, ax = _figure(max(2.4, 0.3 * len(types) + 1.2), title)
-    ax.set_xlabel("Live products")
-    ax.set_ylabel("Device type")
+    drawing = _drawing(
+        "device-types", "Device types: how many, and how many are new",
+        max(2.4, 0.3 * len(types) + 1.2), "Live products", "Device type",
+    )  # fmt: skip
+    fig, ax, marks = drawing.fig, drawing.ax, drawing.marks
     since = recent_from.isoformat() if recent_from else ""
     if not types:
         _no_data(ax, "No products in this selection")
@@ -346,24 +367,20 @@ def device_types_chart(types: Sequence[DeviceType], recent_from: date | None) ->
         ax.margins(x=0.18)
         ax.legend(loc="lower right")
         _fit(fig, y_chars=_longest([_short(t.name, 32) for t in types]))
-    return Chart(
-        key,
-        title,
+    return drawing.chart(
         "The most common device types; the hatched part was certified in the 12 months up to"
         " the newest certification" + (f" (since {since})." if since else "."),
-        _render(fig, key, title, marks),
-        len(marks.tooltips),
         ["Device type", "Live products", f"Certified since {since}" if since else "Recent"],
         [[t.name, f"{t.products:,}", f"{t.recent:,}"] for t in types],
     )
 
 
 def transports_chart(series: Series, products: Sequence[int]) -> Chart:
-    key, title = "transports", "Transport mix by quarter of certification"
-    marks = _Marks()
-    fig, ax = _figure(3.8, title)
-    ax.set_xlabel("Quarter of certification")
-    ax.set_ylabel("% of the quarter's products")
+    drawing = _drawing(
+        "transports", "Transport mix by quarter of certification", 3.8,
+        "Quarter of certification", "% of the quarter's products",
+    )  # fmt: skip
+    ax, marks = drawing.ax, drawing.marks
     if series.empty:
         _no_data(ax)
     else:
@@ -388,18 +405,11 @@ def transports_chart(series: Series, products: Sequence[int]) -> Chart:
             for i, name in enumerate(series.values)
         ]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-        ax.set_ylim(0, 100)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0f}%"))
-        turned = _quarter_ticks(ax, series.labels)
-        _fit(fig, y_chars=4, legend_chars=_longest(list(series.values)), x_rotated_chars=turned)
+        _quarter_shares(drawing, series.labels, list(series.values))
     names = list(series.values)
-    return Chart(
-        key,
-        title,
+    return drawing.chart(
         "Share of each quarter's products (with known transports) that support each transport;"
         " a product with Thread and Bluetooth counts for both.",
-        _render(fig, key, title, marks),
-        len(marks.tooltips),
         ["Quarter", "Products", *(f"{n} %" for n in names)],
         [
             [q, f"{products[i]:,}", *(f"{series.values[n][i]:.1f}" for n in names)]
@@ -409,29 +419,21 @@ def transports_chart(series: Series, products: Sequence[int]) -> Chart:
 
 
 def spec_versions_chart(series: Series) -> Chart:
-    key, title = "spec-versions", "Matter specification versions by quarter of certification"
-    marks = _Marks()
-    fig, ax = _figure(3.8, title)
-    ax.set_xlabel("Quarter of certification")
-    ax.set_ylabel("% of the quarter's products")
+    drawing = _drawing(
+        "spec-versions", "Matter specification versions by quarter of certification", 3.8,
+        "Quarter of certification", "% of the quarter's products",
+    )  # fmt: skip
     labelled = Series(series.labels, {f"Matter {v}": vals for v, vals in series.values.items()})
     if series.empty:
-        _no_data(ax)
+        _no_data(drawing.ax)
     else:
-        _stacked_bars(ax, series.labels, labelled, marks, "%", grey_last=False)
-        ax.set_ylim(0, 100)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0f}%"))
-        ax.grid(axis="x", visible=False)
-        turned = _quarter_ticks(ax, series.labels)
-        _fit(fig, y_chars=4, legend_chars=_longest(list(labelled.values)), x_rotated_chars=turned)
+        _stacked_bars(drawing.ax, series.labels, labelled, drawing.marks, "%", grey_last=False)
+        drawing.ax.grid(axis="x", visible=False)
+        _quarter_shares(drawing, series.labels, list(labelled.values))
     names = list(series.values)
-    return Chart(
-        key,
-        title,
+    return drawing.chart(
         "Share of each quarter's products by the specification version they were certified"
         " to (products without one left out).",
-        _render(fig, key, title, marks),
-        len(marks.tooltips),
         ["Quarter", *(f"Matter {n} %" for n in names)],
         [[q, *(f"{series.values[n][i]:.1f}" for n in names)] for i, q in enumerate(series.labels)],
     )

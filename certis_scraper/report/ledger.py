@@ -18,10 +18,9 @@ from certis_scraper.report.charts import (
     PALETTE,
     STYLE,
     Chart,
-    _figure,
+    _drawing,
     _fit,
     _longest,
-    _Marks,
     _month_ticks,
     _no_data,
     _quarter_ticks,
@@ -122,10 +121,8 @@ def _stacked_chart(
     key: str, title: str, series: Series, axes: tuple[str, str], by_month: bool, empty: str
 ) -> tuple[str, int]:
     """A stacked bar chart of `series` by month or quarter: its inline SVG and marks."""
-    marks = _Marks()
-    fig, ax = _figure(3.8, title)
-    ax.set_xlabel(axes[0])
-    ax.set_ylabel(axes[1])
+    drawing = _drawing(key, title, 3.8, *axes)
+    fig, ax, marks = drawing.fig, drawing.ax, drawing.marks
     if series.empty:
         _no_data(ax, empty)
     else:
@@ -190,11 +187,12 @@ def statuses_chart(series: Series) -> Chart:
 
 
 def ota_chart(vendors: list[OtaVendor]) -> Chart:
-    key, title = "ledger-ota", "Models with an OTA image, among the vendors with the most models"
-    marks = _Marks()
-    fig, ax = _figure(max(2.4, 0.3 * len(vendors) + 1.0), title)
-    ax.set_xlabel("% of the vendor's models on the ledger")
-    ax.set_ylabel("Vendor (VID)")
+    drawing = _drawing(
+        "ledger-ota", "Models with an OTA image, among the vendors with the most models",
+        max(2.4, 0.3 * len(vendors) + 1.0), "% of the vendor's models on the ledger",
+        "Vendor (VID)",
+    )  # fmt: skip
+    fig, ax, marks = drawing.fig, drawing.ax, drawing.marks
     names = [f"{_short(v.name)} ({hex_id(v.vid)})" for v in vendors]
     if not vendors:
         _no_data(ax, "No models on the ledger")
@@ -212,13 +210,9 @@ def ota_chart(vendors: list[OtaVendor]) -> Chart:
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0f}%"))
         ax.grid(axis="y", visible=False)
         _fit(fig, y_chars=_longest(names))
-    return Chart(
-        key,
-        title,
+    return drawing.chart(
         "For the vendors with the most models on the ledger: the share of their models with at"
         " least one software version carrying an OTA image URL.",
-        _render(fig, key, title, marks),
-        len(marks.tooltips),
         ["Vendor", "VID", "Models", "With an OTA image"],
         [[v.name, hex_id(v.vid), f"{v.models:,}", f"{v.with_ota:,}"] for v in vendors],
     )

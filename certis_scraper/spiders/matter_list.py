@@ -34,8 +34,8 @@ from certis_scraper.pages import (
     Card,
     ListingPage,
     is_complete_document,
-    parse_detail,
     parse_listing,
+    read_detail,
 )
 from certis_scraper.params import MatterListArgs
 from certis_scraper.positions import Position
@@ -268,8 +268,10 @@ class MatterListSpider(Spider):
         if not is_complete_document(response.text):
             problem = "truncated page"
         else:
-            fields = parse_detail(response.text, response.url)
-            if not set(fields) - TITLE_FIELDS:  # a title at most: no details block at all
+            page = read_detail(response.text, response.url)
+            labels = {"page_labels": page.labels or None, "unread_labels": page.unknown or None}
+            fields = {**page.fields, **labels}
+            if not set(page.fields) - TITLE_FIELDS:  # a title at most: no details block at all
                 problem = "no details on the page"
         if problem is not None:
             retry = retry_bad_page(response.request, problem, self.crawler, self.conf)
@@ -279,6 +281,8 @@ class MatterListSpider(Spider):
                 self.detail_failed(url, problem)
             return
         fields["url"] = url
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("certis/unknown_labels", len(page.unknown))
         self.books.details.succeeded(url)
         self.emit(certis_signals.detail_completed, url=url)
         yield ProductDetailItem.model_construct(**fields)

@@ -1,8 +1,8 @@
 """The SQLite store (sqlite-utils): schema, batched upserts, and every read of the project.
 
 Every SQL statement of the project lives in this package: schema.py (DDL, migrations),
-base.py (opening, transactions), writes.py, reads.py (crawl, export), changes.py, report.py.
-Rules kept here (DESIGN.md):
+base.py (opening, transactions), writes.py, product_writes.py, detail_writes.py (with upsert.py),
+reads.py (crawl, export), changes.py, report.py. The rules it keeps:
 - every write is one transaction per call (`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on error);
 - a stored value is never replaced by a missing one (None); a value that really changed is
   replaced and the change recorded in `product_changes` (filling a value that was missing is not
@@ -17,14 +17,14 @@ Batches cost a constant number of statements: the existing rows of a batch are l
 
 from __future__ import annotations
 
-from certis_scraper.store.base import StoreBusy, StoreError, utc_now
+from certis_scraper.store.base import StoreBusy, StoreError, merge_by_url, merge_values, utc_now
 from certis_scraper.store.changes import ChangeReads
+from certis_scraper.store.filters import ExportFilters
 from certis_scraper.store.ledger import LedgerWrites
 from certis_scraper.store.ledger_reads import LedgerReads
 from certis_scraper.store.ledger_report import LedgerReportReads
 from certis_scraper.store.reads import Reads
 from certis_scraper.store.schema import (
-    _MIGRATIONS,
     BOOL_FIELDS,
     HEX_FIELDS,
     HEX_LIST_FIELDS,
@@ -39,10 +39,12 @@ __all__ = [
     "HEX_LIST_FIELDS",
     "LIST_FIELDS",
     "SCHEMA_VERSION",
-    "_MIGRATIONS",
+    "ExportFilters",
     "Store",
     "StoreBusy",
     "StoreError",
+    "merge_by_url",
+    "merge_values",
     "utc_now",
 ]
 

@@ -95,19 +95,32 @@ def _decode_detail(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _merge_batch(items: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Items of one batch by URL, in order; a later item's values win unless they are None."""
+def merge_values(current: dict[str, Any], item: Mapping[str, Any]) -> None:
+    """Fold a later item of one product into `current`: its values win unless they are None, so
+    that nothing known is replaced by a value a page did not show."""
+    for key, value in item.items():
+        if value is not None or key not in current:
+            current[key] = value
+
+
+def merge_by_url(merged: dict[str, dict[str, Any]], item: Mapping[str, Any]) -> None:
+    """Fold `item` into `merged[item["url"]]` (see merge_values). ValueError without a url."""
+    url = item.get("url")
+    if not url:
+        raise ValueError(f"item without url: {dict(item)!r}")
+    current = merged.get(str(url))
+    if current is None:
+        merged[str(url)] = dict(item)
+    else:
+        merge_values(current, item)
+
+
+def merge_batch(items: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Items of one batch by URL, in order (see merge_by_url)."""
     merged: dict[str, dict[str, Any]] = {}
     for item in items:
-        url = item.get("url")
-        if not url:
-            raise ValueError(f"item without url: {dict(item)!r}")
-        current = merged.setdefault(str(url), {})
-        for key, value in item.items():
-            if value is not None or key not in current:
-                current[key] = value
+        merge_by_url(merged, item)
     return merged
-
 
 
 def _contains(haystack: Any, needle: Any) -> int:
@@ -223,6 +236,11 @@ class StoreBase:
             # sqlite-utils' FTS5 table with triggers keeping it in step with products.
             self.db.table("products").enable_fts(["model", "manufacturer"], create_triggers=True)
 
+    @staticmethod
+    def now() -> str:
+        """The time every write stamps (the module's clock, which tests set)."""
+        return utc_now()
+
     def close(self) -> None:
         self.db.conn.close()
 
@@ -253,7 +271,6 @@ class StoreBase:
                     raise StoreBusy(f"database {self.path} is locked by another writer") from exc
                 raise StoreError(f"database {self.path}: {exc}") from exc
             raise
-
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         try:

@@ -10,7 +10,7 @@ from certis_scraper.store.schema import _CHANGE_FACTS_SELECT, _NEW_FACTS_SELECT
 
 class ChangeReads(StoreBase):
     # ---------------------------------------------------------------------------------------
-    # Changes: `scrapy changes` and the `recent_changes` view (issue 12). Reads only.
+    # Changes: `scrapy changes` and the `recent_changes` view. Reads only.
 
     _RUN_COLUMNS = "id, started_at, finished_at, finish_reason, mode"
 
@@ -49,7 +49,7 @@ class ChangeReads(StoreBase):
 
         Reads the view's two SELECTs itself, so a database opened read-only before its migration
         to schema 2 (no view yet) answers the same. Sorted here, not by SQLite: its temporary
-        B-tree of whole rows took half the query's time at 58,000 products (issue 12)."""
+        B-tree of whole rows is a large part of the query's time."""
         if (since is None) == (run_id is None):
             raise ValueError("give exactly one of since and run_id")
         where, param = ("changed_at >= ?", since) if since is not None else ("run_id = ?", run_id)

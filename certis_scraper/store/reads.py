@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterator
-from datetime import date
 from typing import Any
 
-from certis_scraper.hexids import hex_id
 from certis_scraper.positions import PAGE_SIZE
 from certis_scraper.store.base import StoreBase, _decode_detail
-from certis_scraper.store.schema import MATTER_PRODUCTS_LEDGER_SELECT, MATTER_PRODUCTS_SELECT
+from certis_scraper.store.filters import ExportFilters
+from certis_scraper.store.schema import (
+    MATTER_PRODUCTS_LEDGER_SELECT,
+    MATTER_PRODUCTS_SELECT,
+    UNREAD_LABELS,
+)
 
 
 class Reads(StoreBase):
-    def known_positions(self) -> dict[str, int]:
-        """url -> rank from the oldest (page_id * 12 + index_in_page) of live positioned
-        products."""
-        return dict(
-            self._read(
-                f"SELECT url, page_id * {PAGE_SIZE} + index_in_page FROM products"
-                " WHERE removed_at IS NULL AND page_id IS NOT NULL"
-            ).fetchall()
-        )
-
     def urls_without_details(self) -> list[str]:
         """Live products with no product_details row, newest position first."""
         return [
@@ -58,7 +51,7 @@ class Reads(StoreBase):
 
     def live_with_details(self) -> int:
         """How many live products have a product_details row (the progress plan's input).
-        Every detail row less those of removed products (few): 0.1 s at a million rows."""
+        Every detail row less those of removed products (few): no join over the live products."""
         row = self._read(
             "SELECT (SELECT count(*) FROM product_details)"
             " - (SELECT count(*) FROM products AS p JOIN product_details AS d ON d.url = p.url"
@@ -121,6 +114,25 @@ class Reads(StoreBase):
             "runs": runs,
         }
 
+    def unread_label_counts(self) -> dict[str, int]:
+        """The labels stored detail pages of live products show that the parser did not read
+        when it fetched them -> how many show each, the most shown first. Empty for a database
+        whose schema predates the labels (opened read-only, so never migrated)."""
+        columns = {row[1] for row in self._read("PRAGMA table_info(product_details)")}
+        if UNREAD_LABELS not in columns:
+            return {}
+        counts: dict[str, int] = {}
+        # The pages that show the same unread labels, grouped. CROSS JOIN keeps the partial
+        # index the outer loop: a site the parser reads fully costs no scan at all.
+        for unread, count in self._read(
+            f"SELECT d.{UNREAD_LABELS}, count(*) FROM product_details AS d"
+            " CROSS JOIN products AS p ON p.url = d.url AND p.removed_at IS NULL"
+            f" WHERE d.{UNREAD_LABELS} IS NOT NULL GROUP BY d.{UNREAD_LABELS}"
+        ):
+            for label in json.loads(unread):
+                counts[label] = counts.get(label, 0) + count
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
     def last_run(self) -> dict[str, Any] | None:
         cursor = self._read("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")
         row = cursor.fetchone()
@@ -155,54 +167,18 @@ class Reads(StoreBase):
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
-
     def matter_products(
-        self,
-        *,
-        include_removed: bool = False,
-        certified_since: date | None = None,
-        manufacturer: str | None = None,
-        device_type: str | None = None,
-        device_type_id: int | None = None,
-        vid: int | None = None,
-        pid: int | None = None,
-        ledger: bool = False,
+        self, filters: ExportFilters | None = None
     ) -> tuple[list[str], Iterator[dict[str, Any]]]:
-        """The rows of `matter_products` (ids as hex text) matching every filter given, newest
+        """The rows of `matter_products` (ids as hex text) matching the filters, newest
         position first: column names and the rows, streamed, lists and booleans decoded.
 
-        Removed products only with `include_removed`; `certified_since`: certification date on
-        or after; `manufacturer` (the card's or the detail page's) and `device_type` (its name):
-        case-insensitive substrings; `device_type_id`: among the primary device type ids. Runs
-        MATTER_PRODUCTS_SELECT rather than the view, so a database still holding schema 1's view
-        (opened read-only, never migrated) shows the same values. With `ledger`, the rows of
-        `matter_products_ledger` (live products only) likewise."""
-        where: list[str] = []
-        params: list[Any] = []
-        if not include_removed:
-            where.append("removed_at IS NULL")
-        if certified_since is not None:
-            where.append("certification_date >= ?")
-            params.append(certified_since.isoformat())
-        if manufacturer:
-            where.append(
-                "(certis_contains(manufacturer, ?) OR certis_contains(detail_manufacturer, ?))"
-            )
-            params += [manufacturer, manufacturer]
-        if device_type:
-            where.append("certis_contains(device_type, ?)")
-            params.append(device_type)
-        if device_type_id is not None:
-            where.append(
-                "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(primary_device_type_id)"
-                " THEN primary_device_type_id ELSE '[]' END) WHERE value = ?)"
-            )
-            params.append(hex_id(device_type_id))
-        for column, value in (("vid", vid), ("pid", pid)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(hex_id(value))
-        source = MATTER_PRODUCTS_LEDGER_SELECT if ledger else MATTER_PRODUCTS_SELECT
+        Runs MATTER_PRODUCTS_SELECT rather than the view, so a database still holding schema
+        1's view (opened read-only, never migrated) shows the same values; with `ledger`, the
+        rows of `matter_products_ledger` (live products only) likewise."""
+        filters = filters or ExportFilters()
+        where, params = filters.where()
+        source = MATTER_PRODUCTS_LEDGER_SELECT if filters.ledger else MATTER_PRODUCTS_SELECT
         sql = f"SELECT * FROM ({source})"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -8,7 +8,7 @@ from certis_scraper.hexids import HEX_FORMAT
 from certis_scraper.items import DETAIL_FIELDS
 from certis_scraper.store.ledger_schema import LEDGER_SCHEMA
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Fields of product_details stored as JSON text, and as 0/1.
 LIST_FIELDS = frozenset({"transport_interface", "primary_device_type_id", "application_categories"})
@@ -210,6 +210,19 @@ DROP VIEW IF EXISTS recent_changes;
 CREATE VIEW recent_changes AS {_RECENT_CHANGES_SELECT};
 """
 
+# Schema 6: every label/value pair a detail page shows, as a JSON object (label -> value text),
+# so that a field the parser does not read yet is not lost; and, apart, the labels among them the
+# parser did not read (a JSON list, NULL when none), which `scrapy status` counts through a
+# partial index instead of reading every page's labels.
+PAGE_LABELS = "page_labels"
+UNREAD_LABELS = "unread_labels"
+_SCHEMA_V6 = f"""
+ALTER TABLE product_details ADD COLUMN {PAGE_LABELS} TEXT;
+ALTER TABLE product_details ADD COLUMN {UNREAD_LABELS} TEXT;
+CREATE INDEX IF NOT EXISTS idx_details_unread_labels ON product_details({UNREAD_LABELS})
+    WHERE {UNREAD_LABELS} IS NOT NULL;
+"""
+
 # The listing beside the ledger. A listed product's certificate id is its detail page's, else its
 # card's (empty text is none); the ledger's ids are compared with it trimmed and upper-cased.
 LISTED_CERTIFICATE = (
@@ -274,14 +287,16 @@ CREATE VIEW matter_products_ledger AS
 """
 
 # Migrations: version -> script taking the schema from version - 1 to version.
-# Schema 5: the ledger's tables (store/ledger_schema.py); schema 6: matter_products_ledger.
+# Schema 5: the ledger's tables (store/ledger_schema.py); 6: the labels of detail pages;
+# 7: matter_products_ledger.
 _MIGRATIONS: dict[int, str] = {
     1: _SCHEMA_V1,
     2: _SCHEMA_V2,
     3: _SCHEMA_V3,
     4: _SCHEMA_V4,
     5: LEDGER_SCHEMA,
-    6: LEDGER_VIEW,
+    6: _SCHEMA_V6,
+    7: LEDGER_VIEW,
 }
 
 

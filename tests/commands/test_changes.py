@@ -28,7 +28,7 @@ from certis_scraper.changes import (
 )
 from certis_scraper.hexids import hex_id
 from certis_scraper.store import Store
-from certis_scraper.store import writes as store_module  # where the writes read the clock
+from certis_scraper.store import base as store_module  # where the writes read the clock
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 LISTING = "https://csa-iot.org/csa-iot_products/?p_type%5B%5D=14"

@@ -27,6 +27,7 @@ from certis_scraper.export import (
     for_people,
     format_of,
     neutralise,
+    parse_filters,
     parse_since,
     write_csv,
     write_json,
@@ -108,13 +109,14 @@ def test_ids_for_people_and_the_csv_feed_exporter() -> None:
 
 
 def test_parse_filters_from_options() -> None:
-    parsed = ExportFilters.parse(since="2025-01-31", vid="0x131B", pid="3330", device_type="0x010A")
+    parsed = parse_filters({"since": "2025-01-31", "vid": "0x131B", "pid": "3330",
+                            "device_type": "0x010A"})  # fmt: skip
     assert parsed == ExportFilters(
         since=date(2025, 1, 31), vid=0x131B, pid=0x0D02, device_type_id=0x10A
     )
-    assert ExportFilters.parse(device_type=" 266 ").device_type_id == 0x10A
-    assert ExportFilters.parse(device_type=" light ").device_type == "light"
-    assert ExportFilters.parse(manufacturer=" Eve ").manufacturer == "Eve"
+    assert parse_filters({"device_type": " 266 "}).device_type_id == 0x10A
+    assert parse_filters({"device_type": " light "}).device_type == "light"
+    assert parse_filters({"manufacturer": " Eve "}).manufacturer == "Eve"
     for options, message in (
         ({"vid": "131B"}, "--vid: expected a decimal number (4891) or hex with 0x (0x131B)"),
         ({"pid": "0x10000"}, "--pid: 0x10000 is larger than 0xFFFF"),
@@ -122,7 +124,7 @@ def test_parse_filters_from_options() -> None:
         ({"manufacturer": " "}, "--manufacturer: give some text to look for"),
     ):
         with pytest.raises(ValueError) as caught:
-            ExportFilters.parse(**options)
+            parse_filters(options)
         assert str(caught.value).startswith(message)
 
 

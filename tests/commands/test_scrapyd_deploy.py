@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from crawl_helpers import ROOT, free_port
+from doc_examples import for_test_scrapyd, service_examples
 
 from certis_scraper.simsite import SimServer
 
@@ -183,6 +184,7 @@ def test_deploy_schedule_and_run_under_scrapyd(make_sim: Any, tmp_path: Path) ->
         assert sim.site.stats()["by_kind"]["detail"] == 60  # the refused job fetched nothing
         # Nothing was written into scrapyd's own directory by accident.
         assert not list(server_dir.glob("*.db"))
+        run_usage_examples(base, db, sim.listing_url)
     finally:
         if scrapyd.poll() is None:
             os.killpg(scrapyd.pid, signal.SIGTERM)
@@ -191,3 +193,37 @@ def test_deploy_schedule_and_run_under_scrapyd(make_sim: Any, tmp_path: Path) ->
             except subprocess.TimeoutExpired:
                 os.killpg(scrapyd.pid, signal.SIGKILL)
                 scrapyd.wait(timeout=10)
+
+
+def run_usage_examples(base: str, db: Path, listing_url: str) -> None:
+    """The usage page's scrapyd example (docs/usage.md), run against this scrapyd: its job
+    refreshes the database the test crawled, and finishes."""
+    settings = {
+        "CERTIS_LISTING_URL": listing_url,
+        "DOWNLOAD_DELAY": "0",
+        "AUTOTHROTTLE_ENABLED": "0",
+    }
+    before = len(api(base, f"listjobs.json?project={PROJECT}")["finished"])
+    for example in service_examples("scrapyd"):
+        script = for_test_scrapyd(example.text, base, db.parent, settings)
+        done = subprocess.run(
+            ["bash", "-eo", "pipefail", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, f"{example.title}: {done.stderr}"
+        assert '"status": "ok"' in done.stdout.replace('"status":"ok"', '"status": "ok"')
+
+    def all_finished() -> bool:
+        jobs = api(base, f"listjobs.json?project={PROJECT}")
+        return not jobs["pending"] and not jobs["running"] and len(jobs["finished"]) > before
+
+    wait_for(all_finished, 90, "the usage page's scrapyd job to finish")
+    conn = sqlite3.connect(db)
+    try:
+        runs = conn.execute("SELECT finish_reason, args FROM crawl_runs ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    assert runs[-1][0] == "finished" and '"refresh": 500' in runs[-1][1], runs

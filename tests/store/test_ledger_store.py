@@ -17,7 +17,8 @@ from certis_scraper.ledger.records import (
     ModelVersionRecord,
     VendorRecord,
 )
-from certis_scraper.store import _MIGRATIONS, SCHEMA_VERSION, Store
+from certis_scraper.store import SCHEMA_VERSION, Store
+from certis_scraper.store.schema import _MIGRATIONS
 
 VENDOR = {
     "vendorID": 4937,

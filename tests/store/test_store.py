@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import date
@@ -13,7 +13,7 @@ import pytest
 
 from certis_scraper.hexids import hex_id
 from certis_scraper.positions import ListingSize
-from certis_scraper.store import _MIGRATIONS, SCHEMA_VERSION, Store, StoreBusy, StoreError
+from certis_scraper.store import SCHEMA_VERSION, ExportFilters, Store, StoreBusy, StoreError
 
 
 def url(n: int) -> str:
@@ -66,7 +66,12 @@ def test_reopen_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
             again = s.db.conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
             assert again == schema
     with Store.open(path, readonly=True) as s:
-        assert s.known_positions() == {url(1): 0}
+        assert positions(s) == {url(1): 0}
+
+
+def positions(store: Store) -> dict[str, int]:
+    """url -> rank from the oldest of the live positioned products among the first 20."""
+    return store.ranks_of([url(n) for n in range(20)])
 
 
 def test_upsert_insert_and_none_never_overwrites(store: Store) -> None:
@@ -111,19 +116,19 @@ def test_batch_with_same_url_twice_merges(store: Store) -> None:
 def test_position_conflict_clears_previous_occupant(store: Store) -> None:
     store.upsert_products([card(1, 0, 0), card(2, 0, 1)], None)
     store.upsert_products([card(3, 0, 0)], None)  # the site shifted: 3 now holds (0, 0)
-    assert store.known_positions() == {url(3): 0, url(2): 1}
+    assert positions(store) == {url(3): 0, url(2): 1}
     assert store.product(url(1))["page_id"] is None  # type: ignore[index]
     assert store.counts()["live_unpositioned"] == 1
     # Swap within one batch: no collision.
     store.upsert_products([card(2, 0, 0), card(3, 0, 1)], None)
-    assert store.known_positions() == {url(2): 0, url(3): 1}
+    assert positions(store) == {url(2): 0, url(3): 1}
     # Two items claiming one position in a batch: the last wins.
     store.upsert_products([card(4, 1, 0), card(5, 1, 0)], None)
-    assert store.known_positions()[url(5)] == 12
-    assert url(4) not in store.known_positions()
+    assert positions(store)[url(5)] == 12
+    assert url(4) not in positions(store)
     # A product keeping its old position loses it when another item of the batch claims it.
     store.upsert_products([{"url": url(2)}, card(6, 0, 0)], None)
-    assert store.known_positions()[url(6)] == 0 and url(2) not in store.known_positions()
+    assert positions(store)[url(6)] == 0 and url(2) not in positions(store)
 
 
 def test_unique_position_enforced_by_index(store: Store) -> None:
@@ -219,21 +224,27 @@ def test_view_shows_ids_in_hex_and_the_tables_keep_integers(store: Store) -> Non
 
 def test_a_schema_1_database_gets_the_hex_view(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
+    with Store.open(path) as store:
+        store.upsert_products([card(1, 0, 0)], None)
+        store.upsert_details(
+            [{"url": url(1), "vid": 4891, "pid": 3, "primary_device_type_id": [266]}], None
+        )
+    # Schema 1: the view shows the ids as the tables hold them (integers); no page labels.
     conn = sqlite3.connect(path)
-    for statement in _MIGRATIONS[1].split(";"):
-        conn.execute(statement)
-    conn.execute("INSERT INTO products(url, page_id, index_in_page) VALUES (?, 0, 0)", (url(1),))
-    conn.execute(
-        "INSERT INTO product_details(url, vid, pid, primary_device_type_id)"
-        " VALUES (?, 4891, 3, '[266]')",
-        (url(1),),
+    conn.executescript(
+        "DROP INDEX idx_details_unread_labels;"
+        " ALTER TABLE product_details DROP COLUMN page_labels;"
+        " ALTER TABLE product_details DROP COLUMN unread_labels;"
+        " DROP VIEW matter_products;"
+        " CREATE VIEW matter_products AS SELECT p.url, d.vid, d.pid, d.primary_device_type_id"
+        " FROM products p LEFT JOIN product_details d ON d.url = p.url;"
+        " PRAGMA user_version = 1;"
     )
-    conn.execute("PRAGMA user_version = 1")
-    conn.commit()
     conn.close()
     view = "SELECT vid, pid, primary_device_type_id FROM matter_products"
     with Store.open(path, readonly=True) as old:  # read-only: never migrated ...
         assert old.db.conn.execute(view).fetchall() == [(4891, 3, "[266]")]
+        assert old.unread_label_counts() == {}
         _, rows = old.matter_products()  # ... yet what it exports is in hex
         assert [(r["vid"], r["pid"], r["primary_device_type_id"]) for r in rows] == [
             ("0x131B", "0x0003", ["0x010A"])
@@ -261,7 +272,7 @@ def test_matter_products_filters(store: Store) -> None:
     )  # fmt: skip
 
     def urls(**filters: Any) -> list[str]:
-        columns, rows = store.matter_products(**filters)
+        columns, rows = store.matter_products(ExportFilters(**filters))
         assert columns[:2] == ["url", "manufacturer"]
         return [r["url"] for r in rows]
 
@@ -273,7 +284,7 @@ def test_matter_products_filters(store: Store) -> None:
     assert urls(device_type_id=0x100) == [url(2)]
     assert urls(device_type="plug-IN") == [url(1)]
     assert urls(manufacturer="eve") == [url(3), url(1)]  # the card's or the detail page's
-    assert urls(certified_since=date(2025, 1, 1)) == [url(1)]
+    assert urls(since=date(2025, 1, 1)) == [url(1)]
     store.mark_removed({url(2), url(3)}, None)
     assert urls(vid=0x131B) == [url(2)]
     assert urls(vid=0x131B, include_removed=True) == [url(2), url(1)]
@@ -364,11 +375,16 @@ def test_readonly_rejects_foreign_sqlite_file(tmp_path: Path) -> None:
         Store.open(path, readonly=True)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write read-only files")
-def test_unwritable(tmp_path: Path) -> None:
+def test_unwritable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "certis.db"
     Store.open(path).close()
-    path.chmod(0o444)
+    # The file as a read-only mount shows it (file modes do not stop root, who runs CI).
+    connect = sqlite3.connect
+
+    def read_only(database: str, **options: Any) -> sqlite3.Connection:
+        return connect(f"{Path(database).resolve().as_uri()}?mode=ro", uri=True, **options)
+
+    monkeypatch.setattr(sqlite3, "connect", read_only)
     with pytest.raises(StoreError, match="cannot be written"):
         Store.open(path)
 
@@ -400,3 +416,36 @@ def test_error_mid_batch_rolls_back(store: Store) -> None:
     with pytest.raises(ValueError):
         store.upsert_products([card(2, 0, 1), {"model": "no url"}], None)
     assert store.counts()["products"] == 1
+
+
+def test_page_labels_are_merged_never_emptied_and_counted(store: Store) -> None:
+    store.upsert_products([card(1, 0, 0), card(2, 0, 1)], None)
+    shown = {"Vendor ID": "0x1552", "Thread Version": "1.3"}
+    later = {"Thread Version": "1.4"}
+    unread = ["Thread Version"]
+    store.upsert_details([{"url": url(1), "page_labels": shown, "unread_labels": unread},
+                          {"url": url(2), "page_labels": later, "unread_labels": unread}],
+                         None)  # fmt: skip
+
+    def labels(n: int) -> Any:
+        row = store.details(url(n))
+        assert row is not None
+        return json.loads(row["page_labels"])
+
+    assert labels(1) == shown
+    # A page without labels (or none at all) keeps what is stored; a new value wins.
+    store.upsert_details([{"url": url(1), "page_labels": None, "model": "M"}], None)
+    store.upsert_details([{"url": url(1), "page_labels": {}}], None)
+    assert labels(1) == shown
+    assert store.unread_label_counts() == {"Thread Version": 2}
+    new = {"Thread Version": "1.4", "Matter Version": "1.4"}
+    both = ["Thread Version", "Matter Version"]
+    store.upsert_details([{"url": url(1), "page_labels": new, "unread_labels": both}], None)
+    assert labels(1) == {"Vendor ID": "0x1552", "Thread Version": "1.4", "Matter Version": "1.4"}
+    assert store.changes() == []  # the labels as shown are no tracked field
+    assert store.unread_label_counts() == {"Thread Version": 2, "Matter Version": 1}
+    store.mark_removed({url(2)}, None)  # counts are of live products
+    assert store.unread_label_counts() == {"Thread Version": 1}
+    # A page whose labels the parser all reads has none unread.
+    store.upsert_details([{"url": url(2), "page_labels": {"Vendor ID": "0x1"}}], None)
+    assert store.unread_label_counts() == {}

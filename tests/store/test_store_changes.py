@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from certis_scraper.store import SCHEMA_VERSION, Store
-from certis_scraper.store import writes as store_module  # where the writes read the clock
+from certis_scraper.store import base as store_module  # where the writes read the clock
 
 
 def url(n: int) -> str:
@@ -79,7 +79,7 @@ def facts(rows: list[dict[str, object]]) -> list[tuple[object, ...]]:
 def test_view_is_created_and_answers_like_the_store(two_runs: Store) -> None:
     store = two_runs
     assert "recent_changes" in store.db.view_names()
-    assert store.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    assert store.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     columns = [c.name for c in store.db["recent_changes"].columns]
     assert columns == [
         "kind", "changed_at", "run_id", "url", "manufacturer", "model", "certificate_id",
@@ -146,8 +146,11 @@ def test_schema_1_database_is_read_and_migrated(two_runs: Store) -> None:
     store = two_runs
     expected = store.recent_changes(run_id=2)
     conn = store.db.conn
-    # Back to what schema 1 had: no view, none of schema 2's indexes.
+    # Back to what schema 1 had: no view, none of schema 2's indexes, no page labels.
     conn.execute("DROP VIEW recent_changes")
+    conn.execute("DROP INDEX idx_details_unread_labels")
+    for column in ("page_labels", "unread_labels"):
+        conn.execute(f"ALTER TABLE product_details DROP COLUMN {column}")
     for name in ("idx_runs_started_at", "idx_changes_changed_at", "idx_changes_run_id"):
         conn.execute(f"DROP INDEX {name}")
     conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")

@@ -1,0 +1,70 @@
+"""lxml plumbing shared by the page parsers: one parse per page into plain lxml elements,
+compiled XPath, and the text under elements."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lxml import etree
+from parsel.csstranslator import css2xpath
+
+from .normalise import clean
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DOCUMENT_END = re.compile(r"</html\s*>", re.IGNORECASE)
+
+
+def parse_html(text: str) -> Any | None:
+    """The page's lxml tree, parsed as parsel parses HTML (recovering, UTF-8, huge trees) but
+    into plain lxml elements: parsel's Selector and lxml.html's element classes cost a Python
+    call per element reached. None for no page."""
+    if not isinstance(text, str):
+        return None
+    # A parser per page: lxml parsers must not be shared between threads.
+    parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
+    try:
+        body = _CONTROL.sub("", text).strip().encode("utf-8") or b"<html/>"
+        root = etree.fromstring(body, parser=parser)
+        return root if root is not None else etree.fromstring(b"<html/>", parser=parser)
+    except Exception:  # lxml can still refuse some input: a page we cannot read is no page
+        return None
+
+
+def is_complete_document(text: str) -> bool:
+    """The text ends the document (`</html>`): a response not truncated in transit."""
+    return isinstance(text, str) and bool(_DOCUMENT_END.search(text))
+
+
+def css(query: str) -> etree.XPath:
+    """A CSS selector compiled once, with parsel's own translation (same matches as .css())."""
+    return etree.XPath(css2xpath(query))
+
+
+def class_test(name: str) -> str:
+    """An XPath test for an element having class `name`."""
+    # The plain contains() first: it is cheap and rules out nearly every element.
+    return (
+        f"contains(@class, '{name}')"
+        f" and contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+    )
+
+
+def with_class(name: str, tag: str = "*") -> etree.XPath:
+    """Compiled XPath: the context element and its descendants `tag` with class `name`."""
+    return etree.XPath(f"descendant-or-self::{tag}[{class_test(name)}]")
+
+
+# The hrefs of the links under an element.
+X_HREFS = etree.XPath("descendant-or-self::a/@href", smart_strings=False)
+
+
+def etext(node: Any) -> str | None:
+    """All the text under an lxml element, cleaned (itertext: the text nodes `.//text()`
+    selects, without an XPath evaluation per call)."""
+    return clean(" ".join(node.itertext()))
+
+
+def texts(nodes: list[Any]) -> str | None:
+    """All the text under these lxml elements, cleaned (of all matches, in document order)."""
+    return clean(" ".join(text for node in nodes for text in node.itertext()))
