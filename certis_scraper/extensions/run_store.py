@@ -25,7 +25,7 @@ from certis_scraper import logs
 from certis_scraper.config import CrawlSettings, crawl_settings
 from certis_scraper.dblock import DatabaseLock, DatabaseLocked
 from certis_scraper.run import CrawlRun, RunArgs
-from certis_scraper.store import Store, StoreError
+from certis_scraper.store import Store, StoreError, StoreFull
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,15 @@ class RunStore:
             # Kept, like Scrapy's own scheduling of a close from a handler (closespider.py).
             self.closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
+    def write_failed(self, exc: StoreError) -> None:
+        """A write of the run failed for good (the disk is full, the database unusable): the run
+        ends now and schedules nothing more; what was stored before stays as it is."""
+        if isinstance(exc, StoreFull):
+            reason, advice = "disk_full", "; free space and run again"
+        else:
+            reason, advice = "database_error", ""
+        self.fail(reason, f"{exc}: the run stopped; what was stored is intact{advice}")
+
     @property
     def failed(self) -> tuple[str, str] | None:
         return self.run.failure if self.run is not None else self.failure
@@ -103,7 +112,13 @@ class RunStore:
             stats.set_value(f"certis/result/{key}", value)
         stats.set_value("certis/retry_rounds", run.retry_round)
         try:
-            run.store.finish_run(run.run_id, reason, run.site_size, {**result, **stats.get_stats()})
+            try:
+                outcome = {**result, **stats.get_stats()}
+                run.store.finish_run(run.run_id, reason, run.site_size, outcome)
+            except StoreFull:  # the run's figures may still fit where all its stats do not
+                run.store.finish_run(run.run_id, reason, run.site_size, result)
+        except StoreFull:
+            logger.warning("The run's outcome could not be recorded in crawl_runs: disk full")
         except StoreError as exc:
             logger.error("Could not record the run's outcome: %s", exc)
         finally:

@@ -1,0 +1,99 @@
+"""The disk fills up during a crawl: the run stops at the first write that fails, makes no
+more requests, says so in one line, exits 1, and loses nothing that was stored.
+
+SQLite's `max_page_count` gives a real "database or disk is full" on the store's connection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from crawl_helpers import crawl, integrity, rows
+
+from certis_scraper.extensions.run_store import RunStore
+from certis_scraper.store import Store, StoreError
+
+PAGES_FREE = 10  # database pages the crawl may add before the disk is "full"
+
+
+def limit_store_size(monkeypatch: pytest.MonkeyPatch, pages_free: int) -> None:
+    """Every store the crawl opens may grow by `pages_free` pages only."""
+    real_open = Store.open.__func__  # type: ignore[attr-defined]
+
+    def small_open(cls: type[Store], *args: Any, **kwargs: Any) -> Store:
+        store = real_open(cls, *args, **kwargs)
+        conn = store.db.conn
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages + pages_free}")
+        return store
+
+    monkeypatch.setattr(Store, "open", classmethod(small_open))
+
+
+def on_write_failure(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
+    """Call `action` when the run learns that a write failed for good."""
+    real = RunStore.write_failed
+
+    def spy(self: RunStore, exc: StoreError) -> None:
+        action()
+        real(self, exc)
+
+    monkeypatch.setattr(RunStore, "write_failed", spy)
+
+
+def test_a_full_disk_stops_the_run_at_the_first_failed_write(
+    make_sim: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = make_sim(products=300)
+    db = tmp_path / "certis.db"
+    limit_store_size(monkeypatch, PAGES_FREE)
+    seen_at_failure: list[int] = []
+    on_write_failure(monkeypatch, lambda: seen_at_failure.append(server.site.stats()["total"]))
+
+    result = crawl(server.listing_url, db, settings={"CERTIS_BATCH_SIZE": "20"})
+
+    assert result.returncode == 1
+    assert result.stat("finish_reason") == "disk_full"
+    line = (
+        f"disk full writing {db}: the run stopped; what was stored is intact; "
+        "free space and run again"
+    )
+    assert [entry for entry in result.log.splitlines() if "disk full" in entry] == [
+        entry for entry in result.log.splitlines() if line in entry
+    ]
+    assert result.log.count(line) == 1
+    assert "Traceback" not in result.log
+    assert "Spider closed (finished)" not in result.log
+    # Only the requests in flight when the write failed may still be answered.
+    assert len(seen_at_failure) == 1
+    assert server.site.stats()["total"] - seen_at_failure[0] <= 8  # CONCURRENT_REQUESTS
+    assert server.site.stats()["total"] < 300 / 2
+    assert result.stat("certis/store/unwritten") > 0
+    assert integrity(db) == "ok"
+    # Nothing stored was lost: what the run wrote before the failure is there.
+    assert rows(db, "SELECT COUNT(*) AS n FROM products")[0]["n"] > 0
+
+
+def test_the_run_records_disk_full_when_its_row_can_still_be_written(
+    make_sim: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = make_sim(products=300)
+    db = tmp_path / "certis.db"
+    limit_store_size(monkeypatch, PAGES_FREE)
+
+    result = crawl(server.listing_url, db, settings={"CERTIS_BATCH_SIZE": "20"})
+
+    assert result.returncode == 1
+    runs = rows(db, "SELECT finish_reason, finished_at FROM crawl_runs")
+    assert [run["finish_reason"] for run in runs] == ["disk_full"]
+    assert runs[0]["finished_at"]
+    assert rows(db, "SELECT COUNT(*) AS n FROM products WHERE removed_at IS NOT NULL") == [
+        {"n": 0}
+    ]
+    # With space again, the next run completes every product.
+    monkeypatch.undo()
+    again = crawl(server.listing_url, db)
+    assert again.returncode == 0
+    assert rows(db, "SELECT COUNT(*) AS n FROM products")[0]["n"] == 300
