@@ -6,6 +6,7 @@ failed write leaves the old file as it was and no temporary file behind.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -44,6 +45,10 @@ def atomic_write(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]
         os.replace(partial, path)
     except OSError as exc:
         partial.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise WriteError(
+                f"disk full writing {path}: the file was not changed; free space and run again"
+            ) from None
         raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         partial.unlink(missing_ok=True)

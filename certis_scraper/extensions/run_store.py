@@ -81,7 +81,10 @@ class RunStore:
     def fail(self, reason: str, message: str) -> None:
         """End the run for `reason` (site blocked, unreachable, ...): logged once, one line."""
         if self.run is not None and self.run.fail(reason, message):
-            assert self.crawler.engine is not None
+            assert self.crawler.engine is not None and self.crawler.stats is not None
+            # What was requested when the run was told to stop: only requests in flight follow.
+            sent = self.crawler.stats.get_value("downloader/request_count", 0)
+            self.crawler.stats.set_value("certis/requests_before_stop", sent)
             # Kept, like Scrapy's own scheduling of a close from a handler (closespider.py).
             self.closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 

@@ -69,6 +69,8 @@ def test_a_full_disk_stops_the_run_at_the_first_failed_write(
     # Only the requests in flight when the write failed may still be answered.
     assert len(seen_at_failure) == 1
     assert server.site.stats()["total"] - seen_at_failure[0] <= 8  # CONCURRENT_REQUESTS
+    sent = result.stat("downloader/request_count")
+    assert 0 <= sent - result.stat("certis/requests_before_stop") <= 8
     assert server.site.stats()["total"] < 300 / 2
     assert result.stat("certis/store/unwritten") > 0
     assert integrity(db) == "ok"
