@@ -20,12 +20,13 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
+from twisted.python.failure import Failure
 
 from certis_scraper import logs
 from certis_scraper.config import CrawlSettings, crawl_settings
 from certis_scraper.dblock import DatabaseLock, DatabaseLocked
 from certis_scraper.run import CrawlRun, RunArgs
-from certis_scraper.store import Store, StoreError, StoreFull
+from certis_scraper.store import Store, StoreBusy, StoreError, StoreFull
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class RunStore:
         logs.install()
         crawler.signals.connect(ext.spider_opened, signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signals.spider_closed)
+        crawler.signals.connect(ext.item_error, signals.item_error)
         return ext
 
     @staticmethod
@@ -96,6 +98,13 @@ class RunStore:
         else:
             reason, advice = "database_error", ""
         self.fail(reason, f"{exc}: the run stopped; what was stored is intact{advice}")
+
+    def item_error(self, failure: Failure) -> None:
+        """A pipeline that let a failed write through (a full disk, an unusable database)
+        ends the run all the same: a busy database is the only write failure worth waiting for."""
+        error = failure.value
+        if isinstance(error, StoreError) and not isinstance(error, StoreBusy):
+            self.write_failed(error)
 
     @property
     def failed(self) -> tuple[str, str] | None:

@@ -5,14 +5,21 @@ SQLite's `max_page_count` gives a real "database or disk is full" on the store's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
-from crawl_helpers import crawl, integrity, rows
+from crawl_helpers import FAST, crawl, integrity, project_settings_with, rows, sim_path
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.utils.test import get_crawler
 
+from certis_scraper.commands.crawl import exit_code
 from certis_scraper.extensions.run_store import RunStore
+from certis_scraper.params import SpiderArgs
 from certis_scraper.store import Store, StoreError
 
 PAGES_FREE = 10  # database pages the crawl may add before the disk is "full"
@@ -99,3 +106,66 @@ def test_the_run_records_disk_full_when_its_row_can_still_be_written(
     again = crawl(server.listing_url, db)
     assert again.returncode == 0
     assert rows(db, "SELECT COUNT(*) AS n FROM products")[0]["n"] == 300
+
+
+class LedgerLikeArgs(SpiderArgs):
+    mode: Literal["missing", "full"] = "missing"
+
+
+class LedgerLikeSpider(Spider):
+    """Another spider that keeps the mirror, with a pipeline of its own: the run's core (not
+    the spider, not its pipeline) stops it when the disk is full."""
+
+    name = "ledger_like"
+    args_model = LedgerLikeArgs
+    custom_settings = {"ITEM_PIPELINES": {f"{__name__}.RawStorePipeline": 300}}
+
+    def __init__(self, urls: list[str], **kwargs: Any) -> None:
+        super().__init__()
+        self.args = LedgerLikeArgs.from_spider_kwargs(kwargs)
+        self.urls = urls
+
+    async def start(self) -> AsyncIterator[Request]:
+        for url in self.urls:
+            yield Request(url)
+
+    def parse(self, response: Response) -> Iterator[dict[str, Any]]:
+        yield {"url": response.url, "model": "x" * 2000, "certificate_id": response.url}
+
+
+class RawStorePipeline:
+    """Writes every item at once through the run's store, and lets any error through."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RawStorePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        run = RunStore.run_of(self.crawler)
+        assert run is not None
+        run.store.upsert_products([item], run.run_id)
+        return item
+
+
+def test_any_spider_writing_through_the_run_store_stops_on_a_full_disk(
+    make_sim: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = make_sim(products=300)
+    urls = [server.base_url + sim_path(row["url"]) for row in server.site.truth()]
+    db = tmp_path / "certis.db"
+    limit_store_size(monkeypatch, PAGES_FREE)
+    settings = project_settings_with(**{**FAST, "CONCURRENT_REQUESTS": "4"}, CERTIS_DB=str(db))
+    crawler = get_crawler(LedgerLikeSpider, settings)
+
+    asyncio.run(asyncio.wait_for(crawler.crawl_async(urls=urls), 120))
+
+    assert crawler.stats is not None
+    stats = crawler.stats.get_stats()
+    assert stats["finish_reason"] == "disk_full"
+    assert exit_code(crawler) == 1
+    assert stats["downloader/request_count"] - stats["certis/requests_before_stop"] <= 4
+    assert stats["downloader/request_count"] < len(urls) / 2
+    assert rows(db, "SELECT finish_reason FROM crawl_runs") == [{"finish_reason": "disk_full"}]
