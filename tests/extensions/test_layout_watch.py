@@ -95,66 +95,58 @@ LAYOUT_LINE = "the site's layout seems to have changed: "
 RETRIES = 3  # CERTIS_INCOMPLETE_RETRIES: re-asks of each bad page
 
 
-def first_crawl(make_sim: Any, tmp_path: Path, products: int) -> tuple[Any, Path]:
+def crawl_in_a_new_layout(
+    make_sim: Any,
+    tmp_path: Path,
+    products: int,
+    layout: dict[str, Any],
+    *args: str,
+    **settings: Any,
+) -> tuple[Any, CrawlResult]:
+    """A complete first crawl, then one of the site with the `layout` fault: the simulator and
+    the second crawl, which must stop for the layout and leave the database as it was."""
     server = make_sim(products=products)
     db = tmp_path / "certis.db"
     assert crawl(server.listing_url, db).returncode == 0
     server.site.clear_log()
-    return server, db
-
-
-def assert_stopped_for_layout(result: CrawlResult) -> None:
+    before = comparable_dump(db)
+    server.site.set_faults(layout)
+    result = crawl(server.listing_url, db, *args, settings=settings)
     assert result.returncode == 1
     assert result.stat("finish_reason") == "layout_changed"
     lines = [line for line in result.log.splitlines() if LAYOUT_LINE in line]
     assert len(lines) == 1, lines
     assert "Traceback" not in result.log
+    assert comparable_dump(db) == before  # no value emptied, nothing marked removed
+    return server, result
 
 
-def test_detail_pages_in_a_new_layout_stop_the_run_early(
-    make_sim: Any, tmp_path: Path
-) -> None:
-    server, db = first_crawl(make_sim, tmp_path, products=300)
-    before = comparable_dump(db)
-    server.site.set_faults({"layout": True, "kinds": ["detail"]})
-
-    result = crawl(server.listing_url, db, "mode=full")
-
-    assert_stopped_for_layout(result)
+def test_detail_pages_in_a_new_layout_stop_the_run_early(make_sim: Any, tmp_path: Path) -> None:
+    server, result = crawl_in_a_new_layout(
+        make_sim, tmp_path, 300, {"layout": True, "kinds": ["detail"]}, "mode=full"
+    )
     assert "detail pages read show no field beyond the title" in result.log
     # About 20 pages of the new layout and their re-asks, what was in flight besides.
     assert requests_of(server.site, "detail") <= MIN_PAGES * (1 + RETRIES) + 8
-    assert comparable_dump(db) == before  # no value emptied, nothing marked removed
 
 
 def test_a_listing_without_cards_under_its_pagination_stops_at_the_status_check(
     make_sim: Any, tmp_path: Path
 ) -> None:
-    server, db = first_crawl(make_sim, tmp_path, products=60)
-    before = comparable_dump(db)
-    server.site.set_faults({"layout": True, "kinds": ["listing"]})
-
-    result = crawl(server.listing_url, db)
-
-    assert_stopped_for_layout(result)
-    assert re.search(r"listing page \d shows no product while its pagination counts 5 pages",
-                     result.log)
+    server, result = crawl_in_a_new_layout(
+        make_sim, tmp_path, 60, {"layout": True, "kinds": ["listing"]}
+    )
+    assert re.search(
+        r"listing page \d shows no product while its pagination counts 5 pages", result.log
+    )
     assert requests_of(server.site, "listing") <= 3
     assert requests_of(server.site, "detail") == 0
-    assert comparable_dump(db) == before
 
 
-def test_listing_pages_in_a_new_layout_stop_the_walk_early(
-    make_sim: Any, tmp_path: Path
-) -> None:
-    server, db = first_crawl(make_sim, tmp_path, products=600)  # 50 pages
-    before = comparable_dump(db)
-    # Pages 1 and 50 (the status check) as they were, every other one in the new layout.
-    server.site.set_faults({"layout": list(range(2, 50))})
-
-    result = crawl(server.listing_url, db, "mode=full", settings={"CERTIS_DETAILS": "0"})
-
-    assert_stopped_for_layout(result)
+def test_listing_pages_in_a_new_layout_stop_the_walk_early(make_sim: Any, tmp_path: Path) -> None:
+    # 50 pages: 1 and 50 (the status check) as they were, every other one in the new layout.
+    server, result = crawl_in_a_new_layout(
+        make_sim, tmp_path, 600, {"layout": list(range(2, 50))}, "mode=full", CERTIS_DETAILS="0"
+    )
     assert "listing pages read show no product while their pagination counts pages" in result.log
     assert requests_of(server.site, "listing") <= 2 + MIN_PAGES * (1 + RETRIES) + 8
-    assert comparable_dump(db) == before

@@ -56,8 +56,13 @@ def test_a_full_disk_stops_the_run_at_the_first_failed_write(
     server = make_sim(products=300)
     db = tmp_path / "certis.db"
     limit_store_size(monkeypatch, PAGES_FREE)
-    seen_at_failure: list[int] = []
-    on_write_failure(monkeypatch, lambda: seen_at_failure.append(server.site.stats()["total"]))
+    at_failure: list[tuple[int, int]] = []  # (requests the site saw, products stored)
+    on_write_failure(
+        monkeypatch,
+        lambda: at_failure.append(
+            (server.site.stats()["total"], rows(db, "SELECT COUNT(*) AS n FROM products")[0]["n"])
+        ),
+    )
 
     result = crawl(server.listing_url, db, settings={"CERTIS_BATCH_SIZE": "20"})
 
@@ -74,37 +79,23 @@ def test_a_full_disk_stops_the_run_at_the_first_failed_write(
     assert "Traceback" not in result.log
     assert "Spider closed (finished)" not in result.log
     # Only the requests in flight when the write failed may still be answered.
-    assert len(seen_at_failure) == 1
-    assert server.site.stats()["total"] - seen_at_failure[0] <= 8  # CONCURRENT_REQUESTS
+    assert len(at_failure) == 1
+    seen, stored = at_failure[0]
+    assert server.site.stats()["total"] - seen <= 8  # CONCURRENT_REQUESTS
     sent = result.stat("downloader/request_count")
     assert 0 <= sent - result.stat("certis/requests_before_stop") <= 8
     assert server.site.stats()["total"] < 300 / 2
     assert result.stat("certis/store/unwritten") > 0
+    # Nothing stored was lost, nothing marked removed, and the run says why it ended.
     assert integrity(db) == "ok"
-    # Nothing stored was lost: what the run wrote before the failure is there.
-    assert rows(db, "SELECT COUNT(*) AS n FROM products")[0]["n"] > 0
-
-
-def test_the_run_records_disk_full_when_its_row_can_still_be_written(
-    make_sim: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    server = make_sim(products=300)
-    db = tmp_path / "certis.db"
-    limit_store_size(monkeypatch, PAGES_FREE)
-
-    result = crawl(server.listing_url, db, settings={"CERTIS_BATCH_SIZE": "20"})
-
-    assert result.returncode == 1
-    runs = rows(db, "SELECT finish_reason, finished_at FROM crawl_runs")
-    assert [run["finish_reason"] for run in runs] == ["disk_full"]
-    assert runs[0]["finished_at"]
-    assert rows(db, "SELECT COUNT(*) AS n FROM products WHERE removed_at IS NOT NULL") == [
-        {"n": 0}
+    assert rows(db, "SELECT COUNT(*) AS n FROM products WHERE removed_at IS NULL") == [
+        {"n": stored}
     ]
+    runs = rows(db, "SELECT finish_reason, finished_at FROM crawl_runs")
+    assert [run["finish_reason"] for run in runs] == ["disk_full"] and runs[0]["finished_at"]
     # With space again, the next run completes every product.
     monkeypatch.undo()
-    again = crawl(server.listing_url, db)
-    assert again.returncode == 0
+    assert crawl(server.listing_url, db).returncode == 0
     assert rows(db, "SELECT COUNT(*) AS n FROM products")[0]["n"] == 300
 
 
