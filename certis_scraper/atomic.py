@@ -19,6 +19,16 @@ class WriteError(Exception):
     """The file cannot be written; the message is one line meant for users."""
 
 
+def writable(path: str | Path) -> Path:
+    """`path`, if a file can be written there (checked before any costly work); WriteError."""
+    path = Path(path)
+    if path.is_dir():
+        raise WriteError(f"cannot write {path}: it is a directory")
+    if not path.parent.is_dir():
+        raise WriteError(f"cannot write {path}: directory {path.parent} does not exist")
+    return path
+
+
 @contextmanager
 def atomic_write(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]:
     """Open a temporary sibling of `path` for writing (text: UTF-8, newlines untranslated);
@@ -26,11 +36,7 @@ def atomic_write(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]
 
     The new file gets the permissions of the file it replaces (else the usual ones for the
     umask), so a file a web server could read stays readable."""
-    path = Path(path)
-    if path.is_dir():
-        raise WriteError(f"cannot write {path}: it is a directory")
-    if not path.parent.is_dir():
-        raise WriteError(f"cannot write {path}: directory {path.parent} does not exist")
+    path = writable(path)
     # The process id keeps two writers of the same file from sharing a temporary name.
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
