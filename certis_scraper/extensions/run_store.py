@@ -13,7 +13,9 @@ The spider, the pipelines and the site guard get the run's typed handle (`CrawlR
 
 from __future__ import annotations
 
+import errno
 import logging
+from pathlib import Path
 from typing import Any
 
 from scrapy import Spider, signals
@@ -64,6 +66,8 @@ class RunStore:
             self.lock.acquire()
         except DatabaseLocked as exc:
             raise self.cannot_start("database_locked", str(exc)) from None
+        except OSError as exc:  # the lock file cannot be created: a full disk, most likely
+            raise self.cannot_start(*_cannot_lock(self.lock.path, exc)) from None
         store = None
         try:
             store = Store.open(self.conf.db_path, busy_timeout=self.conf.db_busy_timeout)
@@ -73,6 +77,8 @@ class RunStore:
             if store is not None:
                 store.close()
             self.lock.release()
+            if isinstance(exc, StoreFull):
+                raise self.cannot_start(*_write_failure(exc)) from None
             raise self.cannot_start("database_error", str(exc)) from None
 
     def cannot_start(self, reason: str, message: str) -> CloseSpider:
@@ -93,11 +99,7 @@ class RunStore:
     def write_failed(self, exc: StoreError) -> None:
         """A write of the run failed for good (the disk is full, the database unusable): the run
         ends now and schedules nothing more; what was stored before stays as it is."""
-        if isinstance(exc, StoreFull):
-            reason, advice = "disk_full", "; free space and run again"
-        else:
-            reason, advice = "database_error", ""
-        self.fail(reason, f"{exc}: the run stopped; what was stored is intact{advice}")
+        self.fail(*_write_failure(exc))
 
     def item_error(self, failure: Failure) -> None:
         """A pipeline that let a failed write through (a full disk, an unusable database)
@@ -154,3 +156,17 @@ class RunStore:
                 continue
             for key, value in counters.items():
                 self.crawler.stats.set_value(f"certis/{key}", value)
+
+
+def _write_failure(exc: StoreError) -> tuple[str, str]:
+    """The finish reason and the one line for a write that failed for good."""
+    if isinstance(exc, StoreFull):
+        advice = "free space and run again"
+        return "disk_full", f"{exc}: the run stopped; what was stored is intact; {advice}"
+    return "database_error", f"{exc}: the run stopped; what was stored is intact"
+
+
+def _cannot_lock(path: Path, exc: OSError) -> tuple[str, str]:
+    if exc.errno == errno.ENOSPC:
+        return _write_failure(StoreFull(f"disk full writing {path}"))
+    return "database_error", f"cannot lock {path}: {exc.strerror or exc}"

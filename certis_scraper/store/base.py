@@ -55,6 +55,10 @@ def _describe(path: Path, exc: sqlite3.Error) -> str:
     return f"cannot open database {path}: {text}"
 
 
+def _open_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    return (StoreFull if _is_full(exc) else StoreError)(_describe(path, exc))
+
+
 def _is_busy(exc: sqlite3.Error) -> bool:
     text = str(exc).lower()
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
@@ -202,7 +206,7 @@ class StoreBase:
             else:
                 conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None)
         except sqlite3.Error as exc:
-            raise StoreError(_describe(path, exc)) from None
+            raise _open_error(path, exc) from None
         store = cls(sqlite_utils.Database(conn), path, readonly)
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
@@ -213,7 +217,7 @@ class StoreBase:
                 store._setup(version)
         except sqlite3.Error as exc:
             conn.close()
-            raise StoreError(_describe(path, exc)) from None
+            raise _open_error(path, exc) from None
         except StoreError:
             conn.close()
             raise
@@ -254,7 +258,8 @@ class StoreBase:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may have rolled back itself (a full disk)
+                conn.execute("ROLLBACK")
             raise
         if not self.db["products_fts"].exists():
             # sqlite-utils' FTS5 table with triggers keeping it in step with products.
