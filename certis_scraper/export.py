@@ -18,6 +18,7 @@ Formats, chosen by the file's extension:
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import sqlite3
@@ -221,8 +222,11 @@ def write_xlsx(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[b
     import xlsxwriter
     from xlsxwriter.exceptions import FileCreateError
 
+    # The archive is assembled in memory, then written in one go: a disk that fills up fails
+    # that write, never xlsxwriter's archive half-way (which it could not close any more).
+    packed = io.BytesIO()
     workbook = xlsxwriter.Workbook(
-        out,
+        packed,
         {
             "constant_memory": True,
             # Every cell is written with its typed method; these keep a stray write() honest.
@@ -272,6 +276,7 @@ def write_xlsx(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[b
     except FileCreateError as exc:  # xlsxwriter's wrapper around the OSError
         cause = exc.args[0] if exc.args else exc
         raise cause if isinstance(cause, OSError) else OSError(str(cause)) from None
+    out.write(packed.getbuffer())
     return count
 
 
