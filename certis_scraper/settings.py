@@ -80,6 +80,9 @@ REMOTE_CONTROL_ENABLED = False
 RETRY_ENABLED = True
 RETRY_TIMES = 5
 RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
+# A bad page's re-ask (retry.py) carries RetryMiddleware's count of download retries on purpose:
+# Scrapy's check for meta copied from a response is told so.
+META_COPY_WARN_SKIP_KEYS = ["retry_times"]
 
 # --- Components ---------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {

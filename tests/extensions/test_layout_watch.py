@@ -117,6 +117,7 @@ def crawl_in_a_new_layout(
     lines = [line for line in result.log.splitlines() if LAYOUT_LINE in line]
     assert len(lines) == 1, lines
     assert "Traceback" not in result.log
+    assert "internal meta keys" not in result.log  # the re-asks carry only what they should
     assert comparable_dump(db) == before  # no value emptied, nothing marked removed
     return server, result
 
