@@ -10,9 +10,12 @@ from typing import TypeVar
 
 from scrapy.commands import ScrapyCommand
 
+from certis_scraper.config import CrawlSettings, SettingsError
 from certis_scraper.store import Store, StoreError
 
 T = TypeVar("T")
+
+BAD_INPUT = 2  # the exit code of a command refused for a bad option or setting
 
 
 def print_error(message: str) -> None:
@@ -28,6 +31,19 @@ class ProjectCommand(ScrapyCommand):
     usage = "[options]"
     summary = ""
     description = ""  # the long help; the summary when empty
+
+    conf: CrawlSettings  # the project's settings, validated before the command runs
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Scrapy's options, then every CERTIS_* setting checked: a bad one (from `-s` or the
+        environment) is one line and exit code 2, before the command does anything."""
+        super().process_options(args, opts)
+        assert self.settings is not None
+        try:
+            self.conf = CrawlSettings.from_settings(self.settings)
+        except SettingsError as exc:
+            print_error(str(exc))
+            raise SystemExit(BAD_INPUT) from None
 
     def syntax(self) -> str:
         return self.usage
@@ -54,7 +70,7 @@ class ReadOnlyCommand(ProjectCommand):
         """The database of CERTIS_DB, read-only (never created); None after a one-line error."""
         assert self.settings is not None
         try:
-            return Store.open(self.settings.get("CERTIS_DB"), readonly=True)
+            return Store.open(self.conf.db_path, readonly=True)
         except StoreError as exc:
             self.fail(str(exc))
             return None

@@ -1,12 +1,14 @@
 """The crawl's settings as one validated model, built from Scrapy's settings once per crawler.
 
-Every component reads its CERTIS_* values from here, and `scrapy crawl` checks the same model
-before starting, so a typo (`-s CERTIS_MAX_PAGES=abc`) is one line, not a traceback mid-run.
-settings.py documents each setting.
+Every component and command reads its CERTIS_* values from here, and every command checks the
+same model before it starts, so a typo (`-s CERTIS_MAX_PAGES=abc`, or the same in the
+environment) is one line, not a traceback mid-run. settings.py documents each setting.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
@@ -59,7 +61,9 @@ class CrawlSettings(BaseModel):
     batch_size: Annotated[int, Field(ge=1)] = Field(alias="CERTIS_BATCH_SIZE")
     progress_interval: NonNegFloat = Field(alias="CERTIS_PROGRESS_INTERVAL")
     progress_file: str = Field("", alias="CERTIS_PROGRESS_FILE")
-    # Scrapy's own, checked here because a bad value would only fail deep inside the crawl.
+    gc_threshold: NonNegInt = Field(0, alias="CERTIS_GC_THRESHOLD")
+    # Scrapy's own settings, read by Scrapy, not from here: they are in the model only so that
+    # a bad value is refused in one line before the crawl, not found deep inside it.
     retry_times: NonNegInt = Field(alias="RETRY_TIMES")
     concurrent_requests: Annotated[int, Field(ge=1)] = Field(alias="CONCURRENT_REQUESTS")
     concurrent_per_domain: Annotated[int, Field(ge=1)] = Field(
@@ -102,6 +106,16 @@ def _expected(error_type: str, message: str, ctx: dict[str, Any]) -> str:
     if error_type.startswith(("greater_than", "less_than")):
         return message.replace("Input should be", "expected")
     return message
+
+
+def from_environment(
+    defaults: Mapping[str, Any], environ: Mapping[str, str] = os.environ
+) -> dict[str, str]:
+    """The CERTIS_* settings among `defaults` that the environment gives, as text (the model
+    validates them)."""
+    return {
+        name: environ[name] for name in defaults if name.startswith("CERTIS_") and name in environ
+    }
 
 
 _CACHE: WeakKeyDictionary[Crawler, CrawlSettings] = WeakKeyDictionary()

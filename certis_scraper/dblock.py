@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -35,19 +36,26 @@ class DatabaseLock:
             holder = _holder(handle.read())
             handle.close()
             raise DatabaseLocked(f"another crawl{holder} is writing {self.db_path}") from None
-        handle.seek(0)
-        handle.truncate()
         started = datetime.now(UTC).isoformat(timespec="seconds")
-        handle.write(json.dumps({"pid": os.getpid(), "started_at": started}) + "\n")
-        handle.flush()
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps({"pid": os.getpid(), "started_at": started}) + "\n")
+            handle.flush()
+        except OSError:
+            # A full disk: the lock holds all the same; the next crawl is only not told who holds
+            # it, and the run itself says why it cannot write.
+            pass
         self._file = handle
         return self
 
     def release(self) -> None:
         if self._file is not None:
-            self._file.truncate(0)
+            with suppress(OSError):  # the holder's note only; a full disk may refuse even this
+                self._file.truncate(0)
             fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
-            self._file.close()
+            with suppress(OSError):  # the note it could not write: the file is closed all the same
+                self._file.close()
             self._file = None
 
     @property

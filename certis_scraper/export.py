@@ -18,8 +18,8 @@ Formats, chosen by the file's extension:
 from __future__ import annotations
 
 import csv
+import io
 import json
-import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,6 +29,7 @@ from typing import IO, Any
 
 from scrapy.exporters import CsvItemExporter
 
+from certis_scraper.atomic import WriteError, atomic_write, writable
 from certis_scraper.hexids import ID_MAX, VID_MAX, hex_id, parse_id
 from certis_scraper.store import HEX_FIELDS, HEX_LIST_FIELDS, Store, StoreError
 from certis_scraper.store import ExportFilters as ExportFilters  # the export's, shown here
@@ -226,8 +227,11 @@ def write_xlsx(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[b
     import xlsxwriter
     from xlsxwriter.exceptions import FileCreateError
 
+    # The archive is assembled in memory, then written in one go: a disk that fills up fails
+    # that write, never xlsxwriter's archive half-way (which it could not close any more).
+    packed = io.BytesIO()
     workbook = xlsxwriter.Workbook(
-        out,
+        packed,
         {
             "constant_memory": True,
             # Every cell is written with its typed method; these keep a stray write() honest.
@@ -277,6 +281,7 @@ def write_xlsx(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[b
     except FileCreateError as exc:  # xlsxwriter's wrapper around the OSError
         cause = exc.args[0] if exc.args else exc
         raise cause if isinstance(cause, OSError) else OSError(str(cause)) from None
+    out.write(packed.getbuffer())
     return count
 
 
@@ -290,38 +295,26 @@ _TEXT_WRITERS: dict[str, Callable[[Sequence[str], Iterable[dict[str, Any]], IO[s
 def export(store: Store, path: str | Path, filters: ExportFilters | None = None) -> int:
     """Write the matching products to `path` (format from its extension); returns the rows.
 
-    The file is written next to its destination and renamed into place, so a failed export never
-    leaves a half-written file behind. Raises ValueError (bad name), ExportError, StoreError."""
-    path = Path(path)
+    The file is written next to its destination and renamed into place (atomic.py), so a failed
+    export never leaves a half-written file behind. Raises ValueError (bad name), ExportError,
+    StoreError."""
     fmt = format_of(path)
-    if path.is_dir():
-        raise ExportError(f"cannot write {path}: it is a directory")
-    if not path.parent.is_dir():
-        raise ExportError(f"cannot write {path}: directory {path.parent} does not exist")
-    columns, rows = store.matter_products(filters)
-    partial = path.with_name(f".{path.name}.partial")
     try:
-        if fmt == "xlsx":
-            with open(partial, "wb") as binary:
-                count = write_xlsx(columns, rows, binary)
-        else:
-            # newline="" so the csv module's CRLF line ends are written as they are.
-            with open(partial, "w", encoding="utf-8", newline="") as text:
-                count = _TEXT_WRITERS[fmt](columns, rows, text)
-        os.replace(partial, path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+        target = writable(path)
+        columns, rows = store.matter_products(filters)
+        # Text is written with newline="": the csv module's CRLF line ends stay as they are.
+        with atomic_write(target, binary=fmt == "xlsx") as out:
+            if fmt == "xlsx":
+                count = write_xlsx(columns, rows, out)
+            else:
+                count = _TEXT_WRITERS[fmt](columns, rows, out)
+    except WriteError as exc:
+        raise ExportError(str(exc)) from None
     except ImportError as exc:  # a broken install: xlsxwriter is a declared dependency
-        partial.unlink(missing_ok=True)
         raise ExportError(
             f"cannot write {path}: the {exc.name} package is not installed"
             " (pip install -r requirements.txt)"
         ) from None
     except sqlite3.Error as exc:
-        partial.unlink(missing_ok=True)
         raise StoreError(f"database {store.path}: {exc}") from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
     return count

@@ -41,6 +41,12 @@ def derive_size(
             f"{page.current_page}: the listing changed during the check, try again",
         )
     count = cards_shown(page)
+    if count == 0 and page.total_pages:
+        raise SiteProblem(
+            "layout_changed",
+            f"the site's layout seems to have changed: listing page {page.current_page or 1} "
+            f"shows no product while its pagination counts {pages} pages",
+        )
     if not 1 <= count <= PAGE_SIZE:
         raise SiteProblem(
             "site_not_listing",

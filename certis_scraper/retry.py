@@ -70,6 +70,7 @@ def retry_bad_page(
     if retry is None:
         return None
     retry.meta[BAD_PAGE_META] = asked + 1
+    retry.meta.pop("download_latency", None)  # the answer just read took it, not this request
     if "retry_times" in request.meta:
         retry.meta["retry_times"] = request.meta["retry_times"]
     else:

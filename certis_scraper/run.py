@@ -27,6 +27,8 @@ FAILED_REASONS = frozenset(
         "database_error",
         "database_locked",
         "bad_arguments",
+        "disk_full",
+        "layout_changed",
     }
 )
 # A complete walk marks rows removed only when fewer than this many (and share) went missing.

@@ -1,9 +1,11 @@
 # Scrapy settings for certis_scraper: only what differs from Scrapy's defaults, each with why.
 # https://docs.scrapy.org/en/latest/topics/settings.html
-# Every CERTIS_* setting can also be given as an environment variable of the same name.
+# Every CERTIS_* setting can also be given as an environment variable of the same name (a `-s`
+# option wins over it); config.CrawlSettings validates them all, whichever way they come.
 
 import os
 
+from certis_scraper.config import from_environment
 from certis_scraper.site import LIVE_LISTING_URL
 
 BOT_NAME = "certis_scraper"
@@ -15,19 +17,18 @@ COMMANDS_MODULE = "certis_scraper.commands"
 
 # --- What to crawl and where to keep it -------------------------------------------------------
 # The filtered listing (Matter end products, newest first). Tests point it at the simulator.
-CERTIS_LISTING_URL = os.environ.get("CERTIS_LISTING_URL", LIVE_LISTING_URL)
+CERTIS_LISTING_URL = LIVE_LISTING_URL
 # The SQLite database; under scrapyd give an absolute path (scrapyd's working directory moves).
-CERTIS_DB = os.environ.get("CERTIS_DB", "certis.db")
+CERTIS_DB = "certis.db"
 # At most this many listing pages per run (0 = no limit); the analyzer's priority order decides.
-# (Read as text here: `scrapy crawl` checks it and says so in one line when it is not a number.)
-CERTIS_MAX_PAGES = os.environ.get("CERTIS_MAX_PAGES", "0")
+CERTIS_MAX_PAGES = 0
 # Fetch detail pages of products that have none yet (and all of them with mode=full).
-CERTIS_DETAILS = os.environ.get("CERTIS_DETAILS", "1").lower() not in ("0", "false", "no", "off")
+CERTIS_DETAILS = True
 # Every run also re-reads this many detail pages, those fetched longest ago (`-a refresh=N`
 # for one run): 500 a day cycles through the whole site in under two weeks.
-CERTIS_REFRESH = os.environ.get("CERTIS_REFRESH", "0")
+CERTIS_REFRESH = 0
 # JSON-lines progress events (stage_started, page_completed, ..., finished); empty = none.
-CERTIS_PROGRESS_FILE = os.environ.get("CERTIS_PROGRESS_FILE", "")
+CERTIS_PROGRESS_FILE = ""
 # Seconds between progress log lines and `progress` events. On a terminal the progress bar
 # (redrawn 4 times a second) replaces the log line; under scrapyd, or with stderr not a terminal
 # or the log in a file (LOG_FILE), the log line is written.
@@ -79,6 +80,9 @@ REMOTE_CONTROL_ENABLED = False
 RETRY_ENABLED = True
 RETRY_TIMES = 5
 RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
+# A bad page's re-ask (retry.py) carries RetryMiddleware's count of download retries on purpose:
+# Scrapy's check for meta copied from a response is told so.
+META_COPY_WARN_SKIP_KEYS = ["retry_times"]
 
 # --- Components ---------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
@@ -96,6 +100,8 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     # The run's lifecycle first (lock, database, run record): the others rely on it.
     "certis_scraper.extensions.run_store.RunStore": 100,
+    # Ends the run when the pages no longer show what the parser reads (a new layout).
+    "certis_scraper.extensions.layout_watch.LayoutWatch": 200,
     "certis_scraper.extensions.progress.CrawlProgress": 500,
     "certis_scraper.extensions.gc_tuning.GcTuning": 900,
 }
@@ -120,3 +126,6 @@ FEED_EXPORTERS = {
     "jsonl": "certis_scraper.feeds.ProductJsonLinesExporter",
 }
 LOG_LEVEL = os.environ.get("CERTIS_LOG_LEVEL", "INFO")
+
+# The environment's CERTIS_* values, as text: they replace the defaults above.
+globals().update(from_environment(globals()))

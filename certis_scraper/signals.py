@@ -11,3 +11,6 @@ detail_completed = object()  # url: str
 detail_failed = object()  # url: str, reason: str, final: bool
 retry_started = object()  # round: int, pages: list[int], details: int, delay: float
 planned = object()  # pages: int, details: int  (added to what the run plans)
+# A page answered and read whole; `known` is False when it shows nothing the parser reads (a
+# detail page with a title at most, a listing page with pagination and no product card).
+page_read = object()  # kind: str ("listing" or "detail"), url: str, known: bool

@@ -39,8 +39,12 @@ def test_a_page_t_that_is_another_page_or_empty_is_refused() -> None:
     with pytest.raises(SiteProblem, match="is page 20") as moved:
         derive_size(first, listing(12, page=20, total=21))
     assert moved.value.reason == "site_not_listing"
-    with pytest.raises(SiteProblem, match="shows 0 products"):
+    # No card where the pagination counts pages: the cards are drawn some new way.
+    with pytest.raises(SiteProblem, match="layout seems to have changed") as empty:
         derive_size(first, listing(0, page=21, total=21))
+    assert empty.value.reason == "layout_changed"
+    assert str(empty.value).endswith("listing page 21 shows no product while its pagination "
+                                     "counts 21 pages")
 
 
 def test_stored_positions_confirm_or_contradict_l() -> None:

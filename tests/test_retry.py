@@ -15,11 +15,14 @@ def test_download_retries_do_not_spend_the_bad_page_budget() -> None:
     crawler.spider = MatterListSpider.from_crawler(crawler)
     conf = crawl_settings(crawler)
     # The page timed out twice (RetryMiddleware's count), then came back short: 3 re-asks.
-    request: Request | None = Request("http://127.0.0.1/page/3/", meta={"retry_times": 2})
+    request: Request | None = Request(
+        "http://127.0.0.1/page/3/", meta={"retry_times": 2, "download_latency": 0.1}
+    )
     asked = 0
     while (retry := retry_bad_page(request, "incomplete: 6/12 cards", crawler, conf)) is not None:
         asked += 1
         assert retry.meta["retry_times"] == 2  # a timeout now still gets Scrapy's own budget
+        assert "download_latency" not in retry.meta  # measured for the answer, not the re-ask
         request = retry
     assert asked == 3
     assert crawler.stats is not None

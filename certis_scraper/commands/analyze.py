@@ -108,7 +108,7 @@ class Command(ReadOnlyCommand):
         max_pages = (
             opts.max_pages
             if opts.max_pages is not None
-            else self.settings.getint("CERTIS_MAX_PAGES")
+            else self.conf.max_pages
         )
         if max_pages < 0:
             raise UsageError("--max-pages must be 0 (no limit) or more")
@@ -123,9 +123,9 @@ class Command(ReadOnlyCommand):
                     raise UsageError(str(exc)) from None
             else:
                 status = probe_listing_size(
-                    self.settings.get("CERTIS_LISTING_URL"),
+                    self.conf.listing_url,
                     self.settings.get("USER_AGENT"),
-                    timeout=self.settings.getfloat("DOWNLOAD_TIMEOUT", 30),
+                    timeout=self.conf.download_timeout,
                 )
             result = analyze(store, status, max_pages=max_pages)
             counts = store.counts()

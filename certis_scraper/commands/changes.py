@@ -117,7 +117,7 @@ class Command(ReadOnlyCommand):
                 count = write_atom(
                     report,
                     opts.atom,
-                    listing_url=self.settings.get("CERTIS_LISTING_URL"),
+                    listing_url=self.conf.listing_url,
                     self_url=opts.feed_url,
                     limit=opts.atom_limit,
                     ledger_url=self.settings.get("CERTIS_DCL_URL"),

@@ -19,7 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.settings import BaseSettings
 
-from certis_scraper.command_base import print_error
+from certis_scraper.command_base import BAD_INPUT, print_error
 from certis_scraper.config import CrawlSettings, SettingsError
 from certis_scraper.extensions.run_store import RunStore
 from certis_scraper.params import ArgumentError, SpiderArgs
@@ -30,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 OK = 0
 FAILED = 1
-BAD_INPUT = 2
 INTERRUPTED = 130  # the shell's code for Ctrl-C: cron and CI can tell an interrupted run
 
 
@@ -78,6 +77,7 @@ def record_refused_run(
 ) -> None:
     """A run refused for bad arguments or settings, in `crawl_runs` with its reason. Only in a
     database that exists (a refused run never creates one) and can be written."""
+    # The settings were refused, so there is no model to read: CERTIS_DB as given.
     path = str(settings.get("CERTIS_DB") or "")
     if not path or not Path(path).is_file():
         return

@@ -194,12 +194,12 @@ class Command(ReadOnlyCommand):
     def _status(self, store: Store) -> tuple[dict[str, Any], str | None]:
         """The status report, and why the site could not be reached (None: it was)."""
         assert self.settings is not None
-        listing_url = self.settings.get("CERTIS_LISTING_URL")
+        listing_url = self.conf.listing_url
         try:
             site = probe_listing_size(
                 listing_url,
                 self.settings.get("USER_AGENT"),
-                timeout=self.settings.getfloat("DOWNLOAD_TIMEOUT", 30),
+                timeout=self.conf.download_timeout,
             )
         except SiteProblem as exc:  # the stored side is still worth showing
             return build_status(store, listing_url, None), str(exc)

@@ -20,6 +20,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from certis_scraper.config import crawl_settings
+
 logger = logging.getLogger(__name__)
 
 
@@ -54,7 +56,7 @@ class GcTuning:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> GcTuning:
-        threshold = crawler.settings.getint("CERTIS_GC_THRESHOLD", 0)
+        threshold = crawl_settings(crawler).gc_threshold
         if threshold <= 0:
             raise NotConfigured("CERTIS_GC_THRESHOLD is 0: Python's collector as it is")
         ext = cls(crawler, threshold)

@@ -13,19 +13,22 @@ The spider, the pipelines and the site guard get the run's typed handle (`CrawlR
 
 from __future__ import annotations
 
+import errno
 import logging
+from pathlib import Path
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
+from twisted.python.failure import Failure
 
 from certis_scraper import logs
 from certis_scraper.config import CrawlSettings, crawl_settings
 from certis_scraper.dblock import DatabaseLock, DatabaseLocked
 from certis_scraper.run import CrawlRun, RunArgs
-from certis_scraper.store import Store, StoreError
+from certis_scraper.store import Store, StoreBusy, StoreError, StoreFull
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class RunStore:
         logs.install()
         crawler.signals.connect(ext.spider_opened, signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signals.spider_closed)
+        crawler.signals.connect(ext.item_error, signals.item_error)
         return ext
 
     @staticmethod
@@ -62,6 +66,8 @@ class RunStore:
             self.lock.acquire()
         except DatabaseLocked as exc:
             raise self.cannot_start("database_locked", str(exc)) from None
+        except OSError as exc:  # the lock file cannot be created: a full disk, most likely
+            raise self.cannot_start(*_cannot_lock(self.lock.path, exc)) from None
         store = None
         try:
             store = Store.open(self.conf.db_path, busy_timeout=self.conf.db_busy_timeout)
@@ -71,6 +77,8 @@ class RunStore:
             if store is not None:
                 store.close()
             self.lock.release()
+            if isinstance(exc, StoreFull):
+                raise self.cannot_start(*_write_failure(exc)) from None
             raise self.cannot_start("database_error", str(exc)) from None
 
     def cannot_start(self, reason: str, message: str) -> CloseSpider:
@@ -81,9 +89,24 @@ class RunStore:
     def fail(self, reason: str, message: str) -> None:
         """End the run for `reason` (site blocked, unreachable, ...): logged once, one line."""
         if self.run is not None and self.run.fail(reason, message):
-            assert self.crawler.engine is not None
+            assert self.crawler.engine is not None and self.crawler.stats is not None
+            # What was requested when the run was told to stop: only requests in flight follow.
+            sent = self.crawler.stats.get_value("downloader/request_count", 0)
+            self.crawler.stats.set_value("certis/requests_before_stop", sent)
             # Kept, like Scrapy's own scheduling of a close from a handler (closespider.py).
             self.closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
+
+    def write_failed(self, exc: StoreError) -> None:
+        """A write of the run failed for good (the disk is full, the database unusable): the run
+        ends now and schedules nothing more; what was stored before stays as it is."""
+        self.fail(*_write_failure(exc))
+
+    def item_error(self, failure: Failure) -> None:
+        """A pipeline that let a failed write through (a full disk, an unusable database)
+        ends the run all the same: a busy database is the only write failure worth waiting for."""
+        error = failure.value
+        if isinstance(error, StoreError) and not isinstance(error, StoreBusy):
+            self.write_failed(error)
 
     @property
     def failed(self) -> tuple[str, str] | None:
@@ -103,7 +126,13 @@ class RunStore:
             stats.set_value(f"certis/result/{key}", value)
         stats.set_value("certis/retry_rounds", run.retry_round)
         try:
-            run.store.finish_run(run.run_id, reason, run.site_size, {**result, **stats.get_stats()})
+            try:
+                outcome = {**result, **stats.get_stats()}
+                run.store.finish_run(run.run_id, reason, run.site_size, outcome)
+            except StoreFull:  # the run's figures may still fit where all its stats do not
+                run.store.finish_run(run.run_id, reason, run.site_size, result)
+        except StoreFull:
+            logger.warning("The run's outcome could not be recorded in crawl_runs: disk full")
         except StoreError as exc:
             logger.error("Could not record the run's outcome: %s", exc)
         finally:
@@ -127,3 +156,17 @@ class RunStore:
                 continue
             for key, value in counters.items():
                 self.crawler.stats.set_value(f"certis/{key}", value)
+
+
+def _write_failure(exc: StoreError) -> tuple[str, str]:
+    """The finish reason and the one line for a write that failed for good."""
+    if isinstance(exc, StoreFull):
+        advice = "free space and run again"
+        return "disk_full", f"{exc}: the run stopped; what was stored is intact; {advice}"
+    return "database_error", f"{exc}: the run stopped; what was stored is intact"
+
+
+def _cannot_lock(path: Path, exc: OSError) -> tuple[str, str]:
+    if exc.errno == errno.ENOSPC:
+        return _write_failure(StoreFull(f"disk full writing {path}"))
+    return "database_error", f"cannot lock {path}: {exc.strerror or exc}"

@@ -19,9 +19,11 @@ from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from certis_scraper.config import crawl_settings
+from certis_scraper.extensions.run_store import RunStore
 from certis_scraper.retry import WAIT_META, wait_before
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,10 @@ class WaitMiddleware:
         wait = max(not_before, self.quiet_until.get(_host(request.url), 0.0)) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
+            # A run that ended meanwhile (a full disk, a new layout) sends nothing more.
+            run_store = self.crawler.get_extension(RunStore)
+            if run_store is not None and run_store.failed is not None:
+                raise IgnoreRequest("the run has ended")
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status not in RETRY_AFTER_STATUSES or response.status not in self.retry_codes:

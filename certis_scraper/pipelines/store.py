@@ -1,7 +1,9 @@
 """StorePipeline: upsert items by URL through the store, in batched transactions.
 
 Flushed when a batch is full, when the spider goes idle and when it closes. A flush that finds
-the database busy (another program writing it) keeps its items and tries again later.
+the database busy (another program writing it) keeps its items and tries again later. Any other
+failed write (a full disk, an unusable database) ends the run through RunStore, once: nothing
+more is written or requested, and the items not written are counted.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class StorePipeline:
         self.products: dict[str, dict[str, Any]] = {}
         self.details: dict[str, dict[str, Any]] = {}
         self.busy_retries = 0
+        self.stopped = False  # a write failed for good: the run is ending, nothing more is written
         crawler.signals.connect(self.flush_quietly, signals.spider_idle)
 
     @classmethod
@@ -77,6 +80,8 @@ class StorePipeline:
 
     def flush_quietly(self) -> None:
         """Flush now; if the database is busy, keep the items and try again later."""
+        if self.stopped:
+            return
         try:
             self.flush()
         except StoreBusy as exc:
@@ -88,8 +93,19 @@ class StorePipeline:
                 "Database busy (%s); %d items kept, next try in %.1f s", exc, self.pending, delay
             )
             call_later(delay, self.flush_quietly)
+        except StoreError as exc:
+            self.stop(exc)
+
+    def stop(self, exc: StoreError) -> None:
+        self.stopped = True
+        run_store = self.crawler.get_extension(RunStore)
+        if run_store is not None:
+            run_store.write_failed(exc)
 
     async def close_spider(self) -> None:
+        if self.stopped:
+            self.mark_unwritten()
+            return
         for attempt in range(1, BUSY_ATTEMPTS + 1):
             try:
                 self.flush()
@@ -109,7 +125,7 @@ class StorePipeline:
                 logger.warning("Database busy at close (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
             except StoreError as exc:
-                logger.error("Could not write %d items: %s", self.pending, exc)
+                self.stop(exc)
                 break
         self.mark_unwritten()
 

@@ -6,16 +6,16 @@
     ledger.py  the ledger's section: the cross-check's counts and its charts
 
 `write_report(store, path, filters)` reads the store (never writes it) and writes the page under
-a temporary name next to `path`, renamed into place when complete.
+a temporary name next to `path`, renamed into place when complete (atomic.py).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from certis_scraper.atomic import WriteError, atomic_write, writable
 from certis_scraper.report.charts import Chart, all_charts
 from certis_scraper.report.data import ReportData, ReportFilters, collect, hex_id
 from certis_scraper.report.ledger import collect_ledger, ledger_charts, ledger_section
@@ -72,23 +72,16 @@ def write_report(
     now: datetime | None = None,
 ) -> ReportResult:
     """Write the report to `path` atomically. Raises ReportError, StoreError."""
-    path = Path(path)
-    if path.is_dir():
-        raise ReportError(f"cannot write {path}: it is a directory")
-    if not path.parent.is_dir():
-        raise ReportError(f"cannot write {path}: directory {path.parent} does not exist")
-    html, data, charts = build_report(store, filters, today=today, now=now)
-    payload = html.encode("utf-8")
-    partial = path.with_name(f".{path.name}.partial")
     try:
-        with open(partial, "wb") as out:
+        target = writable(path)
+        html, data, charts = build_report(store, filters, today=today, now=now)
+        payload = html.encode("utf-8")
+        with atomic_write(target, binary=True) as out:
             out.write(payload)
-        os.replace(partial, path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except WriteError as exc:
+        raise ReportError(str(exc)) from None
     return ReportResult(
-        path=path,
+        path=target,
         size=len(payload),
         charts=len(charts),
         marks=sum(c.marks for c in charts),

@@ -32,6 +32,8 @@ numbers (ints; they match both page URL forms):
       short_listing_times    each page is short only for its first N matching requests (0 = always)
     truncate, truncate_at    rule: the HTML is cut to this fraction of its length (default 0.5),
                              never including `</html>`; Content-Length matches the cut body
+    layout                   rule: the page in a new layout (cards, lists and tables drawn as divs:
+                             titles and pagination stay, no card nor detail field is found)
     beyond_end               page numbers beyond the last: "404" (default), "redirect" (302 to
                              the last page) or "last" (the last page served at that URL)
     kinds                    kinds rate rules apply to (default ["listing", "detail", "ledger"];
@@ -44,7 +46,8 @@ numbers (ints; they match both page URL forms):
       html_error_status      (default 200)
 
 Path lists may hold prefixes ending in `*`. Order: blocked, down, slow (then continues), 429,
-503, 500, 400, 501, HTML error page, then the page (short, truncated; JSON is cut too).
+503, 500, 400, 501, HTML error page, then the page (short, new layout, truncated; JSON is cut
+too).
 
 The Matter ledger (DCL) is served under /dcl/ on the same server (`server.ledger_url`), built
 from the same products: `site.ledger` is its SimLedger (truth, planted cross-check sets,

@@ -76,7 +76,7 @@ def normalise_target(entry: str) -> str:
 
 
 RULE_KEYS = ("down", "slow", "too_many", "unavailable", "error", "bad_request",
-             "not_implemented", "html_error", "short_listing", "truncate")
+             "not_implemented", "html_error", "short_listing", "truncate", "layout")
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,7 @@ class Faults:
     short_listing_times: int = 0
     truncate: Rule = field(default_factory=Rule)
     truncate_at: float = 0.5
+    layout: Rule = field(default_factory=Rule)
     beyond_end: str = "404"
     kinds: frozenset[str] = frozenset({"listing", "detail", "ledger"})
     seed: int = 0

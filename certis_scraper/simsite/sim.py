@@ -17,6 +17,7 @@ from certis_scraper.positions import PAGE_SIZE, ListingSize
 from . import render
 from .data import Generator, Product, apply_update, bump_firmware, generate, next_date
 from .faults import KINDS, Faults, draw
+from .layout import relaid
 from .ledger import LedgerSize, SimLedger
 from .ledger.control import control as ledger_control
 from .ledger.routes import NOT_IMPLEMENTED as LEDGER_NOT_IMPLEMENTED
@@ -373,7 +374,7 @@ class SimSite:
         faults = self._faults
         page = self._page_number(path, query) if kind == "listing" else None
         delay = 0.0
-        short = truncate = False
+        short = truncate = relayout = False
         if faults.active:
             if faults.blocked:
                 return SimResponse(403, render.blocked_page().encode())
@@ -438,11 +439,14 @@ class SimSite:
                                    render.error_page(502, "Bad Gateway").encode(), delay=delay)
             short = page is not None and hit("short_listing")
             truncate = hit("truncate")
+            relayout = hit("layout")
         if kind == "ledger":
             status, body = self.ledger.respond(path, query)
             response = SimResponse(status, body, JSON)
         else:
             response = self._route(path, page, kind, faults, short)
+        if relayout and response.status == 200 and response.content_type == HTML:
+            response = SimResponse(200, relaid(response.body))
         if truncate and response.status == 200 and response.content_type in (HTML, JSON):
             cut = response.body[: int(len(response.body) * faults.truncate_at)]
             end = cut.lower().rfind(b"</html")

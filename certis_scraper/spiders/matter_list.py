@@ -30,6 +30,7 @@ from certis_scraper.listing.collector import ListingCollector, Short
 from certis_scraper.listing.fetcher import ListingFetcher
 from certis_scraper.listing.plan import detail_backlog, detail_plan, plan_pages
 from certis_scraper.listing.rounds import RetryRounds
+from certis_scraper.listing_size import cards_shown
 from certis_scraper.pages import (
     Card,
     ListingPage,
@@ -145,6 +146,10 @@ class MatterListSpider(Spider):
     def parse_listing_page(self, response: Response) -> Iterator[Any]:
         page: int = response.meta["site_page"]
         listing = parse_listing(response.text, response.url)
+        if listing.is_listing and listing.complete:
+            # No card where the pagination counts pages: the cards are no longer where read.
+            known = cards_shown(listing) > 0 or listing.total_pages is None
+            self.emit(certis_signals.page_read, kind="listing", url=response.url, known=known)
         problem = None
         if not listing.is_listing:
             problem = "not a listing page"
@@ -271,7 +276,9 @@ class MatterListSpider(Spider):
             page = read_detail(response.text, response.url)
             labels = {"page_labels": page.labels or None, "unread_labels": page.unknown or None}
             fields = {**page.fields, **labels}
-            if not set(page.fields) - TITLE_FIELDS:  # a title at most: no details block at all
+            known = bool(set(page.fields) - TITLE_FIELDS)  # a title at most: no details block
+            self.emit(certis_signals.page_read, kind="detail", url=url, known=known)
+            if not known:
                 problem = "no details on the page"
         if problem is not None:
             retry = retry_bad_page(response.request, problem, self.crawler, self.conf)

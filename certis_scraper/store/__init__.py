@@ -17,7 +17,14 @@ Batches cost a constant number of statements: the existing rows of a batch are l
 
 from __future__ import annotations
 
-from certis_scraper.store.base import StoreBusy, StoreError, merge_by_url, merge_values, utc_now
+from certis_scraper.store.base import (
+    StoreBusy,
+    StoreError,
+    StoreFull,
+    merge_by_url,
+    merge_values,
+    utc_now,
+)
 from certis_scraper.store.changes import ChangeReads
 from certis_scraper.store.filters import ExportFilters
 from certis_scraper.store.ledger import LedgerWrites
@@ -43,6 +50,7 @@ __all__ = [
     "Store",
     "StoreBusy",
     "StoreError",
+    "StoreFull",
     "merge_by_url",
     "merge_values",
     "utc_now",

@@ -30,6 +30,11 @@ class StoreBusy(StoreError):
     """Another writer holds the database: nothing was written, try again later."""
 
 
+class StoreFull(StoreError):
+    """The disk holding the database is full: the write was rolled back, and what was stored
+    before it is intact."""
+
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -41,6 +46,8 @@ def _describe(path: Path, exc: sqlite3.Error) -> str:
         return f"cannot open database {path}: file is not a database"
     if "locked" in lowered or "busy" in lowered:
         return f"cannot open database {path}: it is locked by another writer"
+    if _is_full(exc):
+        return f"cannot open database {path}: the disk is full"
     if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
         if not path.parent.exists():
             return f"cannot open database {path}: directory {path.parent} does not exist"
@@ -48,9 +55,30 @@ def _describe(path: Path, exc: sqlite3.Error) -> str:
     return f"cannot open database {path}: {text}"
 
 
+def _open_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    return (StoreFull if _is_full(exc) else StoreError)(_describe(path, exc))
+
+
 def _is_busy(exc: sqlite3.Error) -> bool:
     text = str(exc).lower()
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def _is_full(exc: sqlite3.Error) -> bool:
+    """SQLITE_FULL: no space left on the disk (or the database at its page limit)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF == sqlite3.SQLITE_FULL
+    return "database or disk is full" in str(exc).lower()
+
+
+def _use_error(path: Path, exc: sqlite3.Error, what: str) -> StoreError:
+    """The one-line StoreError for a statement that failed: busy, full, or `what` went wrong."""
+    if _is_busy(exc):
+        return StoreBusy(f"database {path} is locked by another writer")
+    if _is_full(exc):
+        return StoreFull(f"disk full writing {path}")
+    return StoreError(f"database {path}{what}: {exc}")
 
 
 def _as_list(text: str) -> list[Any]:
@@ -178,7 +206,7 @@ class StoreBase:
             else:
                 conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None)
         except sqlite3.Error as exc:
-            raise StoreError(_describe(path, exc)) from None
+            raise _open_error(path, exc) from None
         store = cls(sqlite_utils.Database(conn), path, readonly)
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
@@ -189,7 +217,7 @@ class StoreBase:
                 store._setup(version)
         except sqlite3.Error as exc:
             conn.close()
-            raise StoreError(_describe(path, exc)) from None
+            raise _open_error(path, exc) from None
         except StoreError:
             conn.close()
             raise
@@ -230,7 +258,8 @@ class StoreBase:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may have rolled back itself (a full disk)
+                conn.execute("ROLLBACK")
             raise
         if not self.db["products_fts"].exists():
             # sqlite-utils' FTS5 table with triggers keeping it in step with products.
@@ -257,26 +286,20 @@ class StoreBase:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            if _is_busy(exc):
-                raise StoreBusy(f"database {self.path} is locked by another writer") from exc
-            raise StoreError(f"database {self.path} cannot be written: {exc}") from exc
+            raise _use_error(self.path, exc, " cannot be written") from exc
         try:
             yield conn
             conn.execute("COMMIT")
         except BaseException as exc:
-            if conn.in_transaction:
+            if conn.in_transaction:  # SQLite may have rolled back itself (a full disk)
                 conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                if _is_busy(exc):
-                    raise StoreBusy(f"database {self.path} is locked by another writer") from exc
-                raise StoreError(f"database {self.path}: {exc}") from exc
+                raise _use_error(self.path, exc, "") from exc
             raise
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         try:
             return self.db.conn.execute(sql, params)
         except sqlite3.Error as exc:
-            if _is_busy(exc):
-                raise StoreBusy(f"database {self.path} is locked by another writer") from exc
-            raise StoreError(f"database {self.path}: {exc}") from exc
+            raise _use_error(self.path, exc, "") from exc
 

@@ -184,7 +184,7 @@ def test_deploy_schedule_and_run_under_scrapyd(make_sim: Any, tmp_path: Path) ->
         assert sim.site.stats()["by_kind"]["detail"] == 60  # the refused job fetched nothing
         # Nothing was written into scrapyd's own directory by accident.
         assert not list(server_dir.glob("*.db"))
-        run_usage_examples(base, db, sim.listing_url)
+        run_usage_examples(base, db, sim)
     finally:
         if scrapyd.poll() is None:
             os.killpg(scrapyd.pid, signal.SIGTERM)
@@ -195,11 +195,12 @@ def test_deploy_schedule_and_run_under_scrapyd(make_sim: Any, tmp_path: Path) ->
                 scrapyd.wait(timeout=10)
 
 
-def run_usage_examples(base: str, db: Path, listing_url: str) -> None:
+def run_usage_examples(base: str, db: Path, sim: SimServer) -> None:
     """The usage page's scrapyd example (docs/usage.md), run against this scrapyd: its job
     refreshes the database the test crawled, and finishes."""
     settings = {
-        "CERTIS_LISTING_URL": listing_url,
+        "CERTIS_LISTING_URL": sim.listing_url,
+        "CERTIS_DCL_URL": sim.ledger_url,
         "DOWNLOAD_DELAY": "0",
         "AUTOTHROTTLE_ENABLED": "0",
     }

@@ -5,8 +5,9 @@ need a service are run where the suite runs that service (SERVICE_EXAMPLES); non
 
 The examples run in one scratch directory, as `scrapy` finds its project there: the settings
 module named in SCRAPY_SETTINGS_MODULE, here the project's own with politeness off (our own
-simulator on loopback) and the listing URL pointed at the simulator. Paths of the cron recipe
-(/opt/certis_scraper, /var/lib/certis, ...) are mapped to this checkout and the scratch directory.
+simulator on loopback), the listing's and the ledger's URLs pointed at the simulator. Paths of
+the cron recipe (/opt/certis_scraper, /var/lib/certis, ...) are mapped to this checkout and the
+scratch directory.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ SERVICE_EXAMPLES = {
 }
 
 
-def example_env(tmp_path: Path, listing_url: str) -> dict[str, str]:
+def example_env(tmp_path: Path, sim: SimServer) -> dict[str, str]:
+    """Settings and environment under which the examples reach the simulator and nothing else:
+    the listing and the ledger both point at it."""
     settings_dir = tmp_path / "settings"
     settings_dir.mkdir()
     lines = ["from certis_scraper.settings import *  # noqa: F403"]
@@ -44,7 +47,8 @@ def example_env(tmp_path: Path, listing_url: str) -> dict[str, str]:
         **env,
         "SCRAPY_SETTINGS_MODULE": "example_settings",
         "PYTHONPATH": str(settings_dir),
-        "CERTIS_LISTING_URL": listing_url,
+        "CERTIS_LISTING_URL": sim.listing_url,
+        "CERTIS_DCL_URL": sim.ledger_url,
         "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
     }
 
@@ -116,7 +120,7 @@ def workplace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workplace]:
     for name in ("var-lib-certis", "var-log-certis", "var-www-certis"):
         (scratch / name).mkdir(parents=True)
     with SimServer(SimSite(products=60, seed=1), host="127.0.0.1", port=0) as sim:
-        yield Workplace(sim, scratch, example_env(root, sim.listing_url))
+        yield Workplace(sim, scratch, example_env(root, sim))
 
 
 HERE = [e for e in examples() if e.runs_in == "here"]

@@ -3,6 +3,7 @@ database, and what a second writer is told."""
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -149,3 +150,23 @@ def test_the_lock_dies_with_its_process(tmp_path: Path) -> None:
             time.sleep(0.05)
     assert Path(f"{db}.lock").exists()
     lock.release()
+
+
+def test_a_full_disk_at_the_start_is_disk_full_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(self: DatabaseLock) -> DatabaseLock:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(DatabaseLock, "acquire", full)
+    crawler = project_crawler(CERTIS_DB=str(tmp_path / "certis.db"))
+    ext = crawler.get_extension(RunStore)
+    assert ext is not None
+    with pytest.raises(CloseSpider) as closed:
+        ext.spider_opened(MatterListSpider.from_crawler(crawler))
+    assert closed.value.reason == "disk_full"
+    assert ext.failed == (
+        "disk_full",
+        f"disk full writing {tmp_path / 'certis.db.lock'}: the run stopped; what was stored is "
+        "intact; free space and run again",
+    )

@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from crawl_helpers import project_crawler
 from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from certis_scraper.extensions.run_store import RunStore
 from certis_scraper.middlewares.wait import WaitMiddleware, retry_after_seconds
 from certis_scraper.retry import WAIT_META, wait_before
+from certis_scraper.spiders.matter_list import MatterListSpider
 
 
 def test_retry_after_header_forms() -> None:
@@ -72,3 +77,31 @@ def test_while_a_site_asks_to_wait_nothing_else_is_sent_to_it() -> None:
     # Another page of the same site waits for the Retry-After (capped); another site does not.
     assert 0.2 <= asyncio.run(send(Request("http://127.0.0.1:8070/csa_product/x/"))) < 1.0
     assert asyncio.run(send(Request("http://127.0.0.2:8070/csa_product/x/"))) < 0.1
+
+
+def test_a_request_that_waited_is_not_sent_when_the_run_ended_meanwhile(
+    tmp_path: Path,
+) -> None:
+    crawler = project_crawler(CERTIS_DB=str(tmp_path / "certis.db"))
+    run_store = crawler.get_extension(RunStore)
+    assert run_store is not None
+    run_store.spider_opened(MatterListSpider.from_crawler(crawler))
+    assert run_store.run is not None
+    middleware = WaitMiddleware.from_crawler(crawler)
+    waiting = wait_before(Request("http://127.0.0.1/a"), 0.2)
+    not_waiting = Request("http://127.0.0.1/b")
+
+    async def end_the_run_meanwhile() -> None:
+        sent = asyncio.ensure_future(middleware.process_request(waiting))
+        await asyncio.sleep(0.05)
+        assert run_store.run is not None
+        run_store.run.fail("disk_full", "disk full writing x: the run stopped")
+        with pytest.raises(IgnoreRequest):
+            await sent
+
+    try:
+        asyncio.run(end_the_run_meanwhile())
+        # In flight already (no wait): it goes on.
+        assert asyncio.run(middleware.process_request(not_waiting)) is None
+    finally:
+        run_store.spider_closed("disk_full")

@@ -13,7 +13,14 @@ import pytest
 
 from certis_scraper.hexids import hex_id
 from certis_scraper.positions import ListingSize
-from certis_scraper.store import SCHEMA_VERSION, ExportFilters, Store, StoreBusy, StoreError
+from certis_scraper.store import (
+    SCHEMA_VERSION,
+    ExportFilters,
+    Store,
+    StoreBusy,
+    StoreError,
+    StoreFull,
+)
 
 
 def url(n: int) -> str:
@@ -449,3 +456,14 @@ def test_page_labels_are_merged_never_emptied_and_counted(store: Store) -> None:
     # A page whose labels the parser all reads has none unread.
     store.upsert_details([{"url": url(2), "page_labels": {"Vendor ID": "0x1"}}], None)
     assert store.unread_label_counts() == {}
+
+
+def test_a_full_disk_is_store_full_and_keeps_what_was_stored(store: Store) -> None:
+    store.upsert_products([card(n) for n in range(10)], None)
+    pages = store.db.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.db.conn.execute(f"PRAGMA max_page_count = {pages}")  # no room for one page more
+    with pytest.raises(StoreFull) as caught:
+        store.upsert_products([card(n) for n in range(10, 400)], None)
+    assert str(caught.value) == f"disk full writing {store.path}"
+    assert len(store.db.execute("SELECT url FROM products").fetchall()) == 10
+    assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
