@@ -26,29 +26,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from certis_scraper.simsite import SimSite
+from certis_scraper.simsite.stored import crawled_items
 from certis_scraper.store import Store
 
 DEFAULT_BATCHES = (50, 200, 1000, 5000)
-
-
-def items(products: int, seed: int = 1) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Cards and details of a simulated site of `products`, oldest first (as pages fill)."""
-    truth = SimSite(products=products, seed=seed).truth()
-    cards, details = [], []
-    for row in reversed(truth):
-        cards.append(
-            {
-                "url": row["url"],
-                "manufacturer": row["manufacturer"],
-                "model": row["model"],
-                "certificate_id": row["certificate_id"],
-                "page_id": row["page_id"],
-                "index_in_page": row["index_in_page"],
-            }
-        )
-        details.append({"url": row["url"], **row["details"]})
-    return cards, details
 
 
 def one_batch_size(
@@ -86,7 +67,7 @@ def one_batch_size(
 
 
 def run(products: int = 20_000, batches: tuple[int, ...] = DEFAULT_BATCHES) -> dict[str, Any]:
-    cards, details = items(products)
+    cards, details = crawled_items(products)
     results = []
     for batch in batches:
         with tempfile.TemporaryDirectory(prefix="certis-bench-") as tmp:
