@@ -255,7 +255,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-def requests_of(stats: dict[str, Any]) -> dict[str, int]:
+def request_counts(stats: dict[str, Any]) -> dict[str, int]:
     by_kind = stats["by_kind"]
     return {
         "listing": int(by_kind.get("listing", 0)),

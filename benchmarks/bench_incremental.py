@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import ROOT, Simulator, crawl_command, requests_of, run_measured
+from benchmarks._common import ROOT, Simulator, crawl_command, request_counts, run_measured
 from benchmarks.bench_crawl import db_counts
 
 DEFAULT_ADDS = (0, 1, 12, 100)
@@ -49,7 +49,7 @@ def incremental_runs(
         )
         if measured.returncode != 0:
             raise RuntimeError(f"incremental crawl failed; see {workdir}/incremental-{count}.log")
-        made = requests_of(sim.stats())
+        made = request_counts(sim.stats())
         least = minimum(added, status["total_pages"])
         stored = db_counts(db)
         results.append(
