@@ -105,16 +105,24 @@ def kill_when(
     raise AssertionError("the condition to kill the crawl never came")
 
 
+def start_paced_crawl(
+    make_sim: Any, tmp_path: Path, log_name: str, **settings: str
+) -> tuple[Any, Path, Path, subprocess.Popen[bytes]]:
+    """A crawl subprocess of a fresh site, slow enough to stop at a chosen moment: the server,
+    the database, the log and the process."""
+    server = make_sim(products=PRODUCTS, seed=6)
+    server.site.set_faults(PACING_FAULTS)
+    db, log = tmp_path / "certis.db", tmp_path / log_name
+    proc = start_crawl(server.listing_url, db, settings={**KILLABLE, **settings}, log_path=log)
+    return server, db, log, proc
+
+
 @pytest.mark.parametrize("moment", list(MOMENTS))
 def test_killed_crawl_then_a_normal_run_equals_an_uninterrupted_one(
     moment: str, make_sim: Any, tmp_path: Path, reference: dict[str, Any]
 ) -> None:
-    server = make_sim(products=PRODUCTS, seed=6)
+    server, db, _, proc = start_paced_crawl(make_sim, tmp_path, "killed.log")
     site = server.site
-    site.set_faults(PACING_FAULTS)
-    db = tmp_path / "certis.db"
-    log = tmp_path / "killed.log"
-    proc = start_crawl(server.listing_url, db, settings=KILLABLE, log_path=log)
     killed = kill_when(proc, lambda: MOMENTS[moment](site, db))
     assert killed, f"the crawl ended before the moment {moment!r}"
     assert proc.returncode == -signal.SIGKILL
@@ -162,14 +170,10 @@ def test_killed_crawl_then_a_normal_run_equals_an_uninterrupted_one(
 def test_ctrl_c_once_stops_gracefully_and_writes_what_was_fetched(
     make_sim: Any, tmp_path: Path
 ) -> None:
-    server = make_sim(products=PRODUCTS, seed=6)
-    site = server.site
-    site.set_faults(PACING_FAULTS)
-    db = tmp_path / "certis.db"
-    log = tmp_path / "interrupted.log"
-    proc = start_crawl(
-        server.listing_url, db, settings={**KILLABLE, "CERTIS_BATCH_SIZE": "1000"}, log_path=log
+    server, db, log, proc = start_paced_crawl(
+        make_sim, tmp_path, "interrupted.log", CERTIS_BATCH_SIZE="1000"
     )
+    site = server.site
     deadline = time.monotonic() + 60
     while by_kind(site, "detail") < 60 and time.monotonic() < deadline:
         assert proc.poll() is None, log.read_text()[-3000:]
