@@ -225,6 +225,11 @@ class Simulator:
         return listing + [row["url"] for row in self.truth()]
 
 
+def comma_ints(text: str) -> tuple[int, ...]:
+    """A list option of the benchmarks: "0,1,12" -> (0, 1, 12)."""
+    return tuple(int(part) for part in text.split(",") if part.strip())
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     import scrapy

@@ -21,7 +21,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import ROOT, Simulator, crawl_command, request_counts, run_measured
+from benchmarks._common import (
+    ROOT,
+    Simulator,
+    comma_ints,
+    crawl_command,
+    request_counts,
+    run_measured,
+)
 from benchmarks.bench_crawl import db_counts
 
 DEFAULT_ADDS = (0, 1, 12, 100)
@@ -92,8 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--products", type=int, default=5800)
     parser.add_argument("--adds", default=",".join(str(a) for a in DEFAULT_ADDS))
     args = parser.parse_args(argv)
-    adds = tuple(int(a) for a in args.adds.split(",") if a.strip())
-    print(json.dumps(run(args.products, adds), indent=2))
+    print(json.dumps(run(args.products, comma_ints(args.adds)), indent=2))
     return 0
 
 

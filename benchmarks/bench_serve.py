@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from benchmarks._common import Simulator
+from benchmarks._common import Simulator, comma_ints
 from benchmarks.bench_crawl import serving_rate
 
 
@@ -23,9 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", default="1,4", help="comma-separated client counts")
     parser.add_argument("--per-client", type=int, default=3000, help="requests per client")
     args = parser.parse_args(argv)
-    clients = tuple(int(n) for n in args.clients.split(","))
     with Simulator(args.products) as sim:
-        result = serving_rate(sim, sim.all_urls(), clients, args.per_client)
+        result = serving_rate(sim, sim.all_urls(), comma_ints(args.clients), args.per_client)
     print(json.dumps(result, indent=2))
     return 0
 

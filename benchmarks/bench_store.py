@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks._common import comma_ints
 from certis_scraper.simsite.stored import crawled_items
 from certis_scraper.store import Store
 
@@ -80,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--products", type=int, default=20_000)
     parser.add_argument("--batches", default=",".join(str(b) for b in DEFAULT_BATCHES))
     args = parser.parse_args(argv)
-    batches = tuple(int(b) for b in args.batches.split(",") if b.strip())
-    print(json.dumps(run(args.products, batches), indent=2))
+    print(json.dumps(run(args.products, comma_ints(args.batches)), indent=2))
     return 0
 
 
