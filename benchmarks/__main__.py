@@ -29,7 +29,7 @@ from benchmarks import (
     bench_report,
     bench_store,
 )
-from benchmarks._common import BENCH_DIR, Simulator, machine
+from benchmarks._common import BENCH_DIR, Simulator, comma_ints, machine
 from benchmarks.report import render
 
 ALL = ("crawl", "profile", "incremental", "scale", "instructions", "analyzer", "store", "report")
@@ -114,79 +114,88 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def options(args: argparse.Namespace) -> dict[str, Any]:
+    """The sizes each benchmark runs at: the options given, else the pass's defaults."""
+    quick = args.quick
+    analyzer_sizes = args.analyzer_sizes or ("100000" if quick else "100000,1000000")
+    return {
+        "quick": quick,
+        "benchmarks": chosen(args),
+        "products": args.products,
+        "scale_products": args.scale_products or (11_600 if quick else 58_000),
+        "scale_repeats": args.scale_repeats or (1 if quick else 3),
+        "analyzer_sizes": list(comma_ints(analyzer_sizes)),
+        "store_products": args.store_products or (5_000 if quick else 20_000),
+        "report_products": args.report_products or (5_800 if quick else 58_000),
+        "adds": list(comma_ints(args.adds)),
+    }
+
+
+def run_crawls(opts: dict[str, Any], workdir: Path, results: dict[str, Any]) -> None:
+    """crawl, profile and incremental: one simulator, the crawl's database carried on."""
+    names, products = opts["benchmarks"], opts["products"]
+    if not {"crawl", "profile", "incremental"} & set(names):
+        return
+    log(f"simulator: {products} products")
+    with Simulator(products) as sim:
+        db = workdir / f"crawl-{products}.db"
+        if "crawl" in names:
+            log("crawl: simulator serving rate, project crawl, bare spider")
+            results["crawl"] = bench_crawl.measure(
+                sim, workdir, db=db, repeats=1 if opts["quick"] else 3
+            )
+        if "profile" in names:
+            log("profile: project crawl under cProfile")
+            results["profile"] = bench_crawl.profile_crawl(sim, workdir)
+            log("profile: project crawl sampled by py-spy (if installed)")
+            results["sampled"] = bench_crawl.sample_crawl(sim, workdir)
+        if "incremental" in names:
+            if not db.exists():
+                log("incremental: first crawl")
+                bench_crawl.project_crawl(sim, db, workdir / "first.log")
+            adds = tuple(opts["adds"])
+            log(f"incremental: runs after {adds} new products")
+            results["incremental"] = bench_incremental.incremental_runs(sim, db, workdir, adds)
+
+
+def run_scale(opts: dict[str, Any], workdir: Path, bare: bool, results: dict[str, Any]) -> None:
+    products = opts["scale_products"]
+    log(f"scale: simulator of {products} products")
+    with Simulator(products) as sim:
+        log("scale: project crawl" + (" and bare spider" if bare else ""))
+        results["scale"] = bench_crawl.measure(
+            sim, workdir, bare=bare, serve=False, repeats=opts["scale_repeats"]
+        )
+
+
+def run_others(opts: dict[str, Any], results: dict[str, Any]) -> None:
+    """The benchmarks that need no simulator of their own."""
+    names = opts["benchmarks"]
+    if "instructions" in names:
+        log("instructions: project and bare crawls under valgrind (if installed)")
+        results["instructions"] = bench_instructions.run()
+    if "analyzer" in names:
+        sizes = tuple(opts["analyzer_sizes"])
+        log(f"analyzer: {sizes}")
+        results["analyzer"] = bench_analyzer.run(sizes)
+    if "store" in names:
+        log(f"store: {opts['store_products']} products")
+        results["store"] = bench_store.run(opts["store_products"])
+    if "report" in names:
+        log(f"report: {opts['report_products']} stored products")
+        results["report"] = bench_report.run(opts["report_products"])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    names = chosen(args)
-    scale_products = args.scale_products or (11_600 if args.quick else 58_000)
-    if args.scale_repeats is None:
-        args.scale_repeats = 1 if args.quick else 3
-    analyzer_sizes = tuple(
-        int(s)
-        for s in (args.analyzer_sizes or ("100000" if args.quick else "100000,1000000")).split(",")
-        if s
-    )
-    store_products = args.store_products or (5_000 if args.quick else 20_000)
-    report_products = args.report_products or (5_800 if args.quick else 58_000)
-    adds = tuple(int(a) for a in args.adds.split(",") if a.strip())
-    results: dict[str, Any] = {
-        "machine": machine(),
-        "options": {
-            "quick": args.quick,
-            "benchmarks": names,
-            "products": args.products,
-            "scale_products": scale_products,
-            "scale_repeats": args.scale_repeats,
-            "analyzer_sizes": list(analyzer_sizes),
-            "store_products": store_products,
-            "report_products": report_products,
-            "adds": list(adds),
-        },
-    }
+    opts = options(args)
+    results: dict[str, Any] = {"machine": machine(), "options": opts}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="certis-bench-") as tmp:
-        workdir = Path(tmp)
-        if {"crawl", "profile", "incremental"} & set(names):
-            log(f"simulator: {args.products} products")
-            with Simulator(args.products) as sim:
-                db = workdir / f"crawl-{args.products}.db"
-                if "crawl" in names:
-                    log("crawl: simulator serving rate, project crawl, bare spider")
-                    results["crawl"] = bench_crawl.measure(
-                        sim, workdir, db=db, repeats=1 if args.quick else 3
-                    )
-                if "profile" in names:
-                    log("profile: project crawl under cProfile")
-                    results["profile"] = bench_crawl.profile_crawl(sim, workdir)
-                    log("profile: project crawl sampled by py-spy (if installed)")
-                    results["sampled"] = bench_crawl.sample_crawl(sim, workdir)
-                if "incremental" in names:
-                    if not db.exists():
-                        log("incremental: first crawl")
-                        bench_crawl.project_crawl(sim, db, workdir / "first.log")
-                    log(f"incremental: runs after {adds} new products")
-                    results["incremental"] = bench_incremental.incremental_runs(
-                        sim, db, workdir, adds
-                    )
-        if "scale" in names:
-            log(f"scale: simulator of {scale_products} products")
-            scale_bare = not (args.no_scale_bare or args.quick)
-            with Simulator(scale_products) as sim:
-                log("scale: project crawl" + (" and bare spider" if scale_bare else ""))
-                results["scale"] = bench_crawl.measure(
-                    sim, workdir, bare=scale_bare, serve=False, repeats=args.scale_repeats
-                )
-        if "instructions" in names:
-            log("instructions: project and bare crawls under valgrind (if installed)")
-            results["instructions"] = bench_instructions.run()
-        if "analyzer" in names:
-            log(f"analyzer: {analyzer_sizes}")
-            results["analyzer"] = bench_analyzer.run(analyzer_sizes)
-        if "store" in names:
-            log(f"store: {store_products} products")
-            results["store"] = bench_store.run(store_products)
-        if "report" in names:
-            log(f"report: {report_products} stored products")
-            results["report"] = bench_report.run(report_products)
+        run_crawls(opts, Path(tmp), results)
+        if "scale" in opts["benchmarks"]:
+            run_scale(opts, Path(tmp), not (args.no_scale_bare or args.quick), results)
+        run_others(opts, results)
     results["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     results["machine"]["benchmark_wall_s"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -225,6 +225,11 @@ class Simulator:
         return listing + [row["url"] for row in self.truth()]
 
 
+def comma_ints(text: str) -> tuple[int, ...]:
+    """A list option of the benchmarks: "0,1,12" -> (0, 1, 12)."""
+    return tuple(int(part) for part in text.split(",") if part.strip())
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     import scrapy
@@ -255,7 +260,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-def requests_of(stats: dict[str, Any]) -> dict[str, int]:
+def request_counts(stats: dict[str, Any]) -> dict[str, int]:
     by_kind = stats["by_kind"]
     return {
         "listing": int(by_kind.get("listing", 0)),

@@ -31,7 +31,7 @@ from benchmarks._common import (
     ROOT,
     Simulator,
     crawl_command,
-    requests_of,
+    request_counts,
     run_measured,
 )
 
@@ -156,7 +156,7 @@ def _measured_run(
     measured = run_measured(command, cwd=cwd, log_path=log, timeout=timeout)
     if measured.returncode != 0:
         raise RuntimeError(f"{what} failed ({measured.returncode}); see {log}")
-    result = _figures(measured.to_dict(), requests_of(sim.stats()))
+    result = _figures(measured.to_dict(), request_counts(sim.stats()))
     result["simulator_cpu_s"] = round(sim.cpu_s() - sim_cpu, 2)
     return result
 

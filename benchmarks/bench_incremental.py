@@ -21,7 +21,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import ROOT, Simulator, crawl_command, requests_of, run_measured
+from benchmarks._common import (
+    ROOT,
+    Simulator,
+    comma_ints,
+    crawl_command,
+    request_counts,
+    run_measured,
+)
 from benchmarks.bench_crawl import db_counts
 
 DEFAULT_ADDS = (0, 1, 12, 100)
@@ -49,7 +56,7 @@ def incremental_runs(
         )
         if measured.returncode != 0:
             raise RuntimeError(f"incremental crawl failed; see {workdir}/incremental-{count}.log")
-        made = requests_of(sim.stats())
+        made = request_counts(sim.stats())
         least = minimum(added, status["total_pages"])
         stored = db_counts(db)
         results.append(
@@ -92,8 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--products", type=int, default=5800)
     parser.add_argument("--adds", default=",".join(str(a) for a in DEFAULT_ADDS))
     args = parser.parse_args(argv)
-    adds = tuple(int(a) for a in args.adds.split(",") if a.strip())
-    print(json.dumps(run(args.products, adds), indent=2))
+    print(json.dumps(run(args.products, comma_ints(args.adds)), indent=2))
     return 0
 
 

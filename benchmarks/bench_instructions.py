@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import BENCH_DIR, ROOT, Simulator, crawl_command, requests_of
+from benchmarks._common import BENCH_DIR, ROOT, Simulator, crawl_command, request_counts
 
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
@@ -48,12 +48,12 @@ def size(products: int, workdir: Path) -> dict[str, Any]:
         sim.clear_log()
         command = crawl_command(sim.listing_url, workdir / f"instructions-{products}.db")
         project = count(command, ROOT, workdir / f"cg-project-{products}")
-        pages = requests_of(sim.stats())
+        pages = request_counts(sim.stats())
         result["project"] = {"instructions": project, "pages": pages["listing"] + pages["detail"]}
         sim.clear_log()
         command = [sys.executable, str(BENCH_DIR / "bare_spider.py"), str(urls)]
         bare = count(command, workdir, workdir / f"cg-bare-{products}")
-        pages = requests_of(sim.stats())
+        pages = request_counts(sim.stats())
         result["bare"] = {"instructions": bare, "pages": pages["listing"] + pages["detail"]}
     return result
 

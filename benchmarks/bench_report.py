@@ -31,41 +31,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_store import items
-from certis_scraper.positions import ListingSize
 from certis_scraper.report import ReportFilters, collect
 from certis_scraper.report.charts import all_charts
 from certis_scraper.report.page import render_page
-from certis_scraper.simsite.data import bump_firmware
+from certis_scraper.simsite.stored import fill_store
 from certis_scraper.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-FIRMWARE_EVERY = 50
-WITHDRAW_EVERY = 200
-
-
-def fill(path: Path, products: int, seed: int = 1) -> dict[str, int]:
-    """A database at `path` as two crawls of a simulated site of `products` leave it: every
-    product with details, then firmware updates and withdrawals. Returns what was written."""
-    cards, details = items(products, seed)
-    with Store.open(path) as store:
-        run = store.start_run("missing", {})
-        for i in range(0, len(cards), 1000):
-            store.upsert_products(cards[i : i + 1000], run)
-            store.upsert_details(details[i : i + 1000], run, refresh_vendors=False)
-        store.refresh_vendors()
-        store.finish_run(run, "finished", ListingSize.from_total(products), {})
-        run = store.start_run("full", {})
-        updates = [
-            {"url": d["url"], "firmware_version": bump_firmware(d.get("firmware_version"))}
-            for d in details[::FIRMWARE_EVERY]
-        ]
-        store.upsert_details(updates, run)
-        gone = {c["url"] for c in cards[WITHDRAW_EVERY // 2 :: WITHDRAW_EVERY]}
-        removed = store.mark_removed([c["url"] for c in cards if c["url"] not in gone], run)
-        stats = {"item_scraped_count": len(updates), "finish_reason": "finished"}
-        store.finish_run(run, "finished", ListingSize.from_total(products - len(gone)), stats)
-    return {"products": products, "firmware_updates": len(updates), "withdrawn": len(removed)}
 
 
 def command_run(db: Path, *args: str) -> float:
@@ -108,7 +80,7 @@ def run(products: int = 58_000, repeats: int = 3) -> dict[str, Any]:
         db = Path(tmp) / "report.db"
         out = Path(tmp) / "report.html"
         t0 = time.perf_counter()
-        written = fill(db, products)
+        written = fill_store(db, products)
         fill_s = time.perf_counter() - t0
         command_run(db, "version")  # the first run writes the bytecode cache
         times = [command_run(db, "report", str(out)) for _ in range(max(1, repeats))]

@@ -26,29 +26,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from certis_scraper.simsite import SimSite
+from benchmarks._common import comma_ints
+from certis_scraper.simsite.stored import crawled_items
 from certis_scraper.store import Store
 
 DEFAULT_BATCHES = (50, 200, 1000, 5000)
-
-
-def items(products: int, seed: int = 1) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Cards and details of a simulated site of `products`, oldest first (as pages fill)."""
-    truth = SimSite(products=products, seed=seed).truth()
-    cards, details = [], []
-    for row in reversed(truth):
-        cards.append(
-            {
-                "url": row["url"],
-                "manufacturer": row["manufacturer"],
-                "model": row["model"],
-                "certificate_id": row["certificate_id"],
-                "page_id": row["page_id"],
-                "index_in_page": row["index_in_page"],
-            }
-        )
-        details.append({"url": row["url"], **row["details"]})
-    return cards, details
 
 
 def one_batch_size(
@@ -86,7 +68,7 @@ def one_batch_size(
 
 
 def run(products: int = 20_000, batches: tuple[int, ...] = DEFAULT_BATCHES) -> dict[str, Any]:
-    cards, details = items(products)
+    cards, details = crawled_items(products)
     results = []
     for batch in batches:
         with tempfile.TemporaryDirectory(prefix="certis-bench-") as tmp:
@@ -99,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--products", type=int, default=20_000)
     parser.add_argument("--batches", default=",".join(str(b) for b in DEFAULT_BATCHES))
     args = parser.parse_args(argv)
-    batches = tuple(int(b) for b in args.batches.split(",") if b.strip())
-    print(json.dumps(run(args.products, batches), indent=2))
+    print(json.dumps(run(args.products, comma_ints(args.batches)), indent=2))
     return 0
 
 

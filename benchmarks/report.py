@@ -49,108 +49,155 @@ RUN_HEADER = [
 
 
 def goals(results: dict[str, Any]) -> list[list[Any]]:
+    """Each goal: what it is, what was measured, met or not."""
+    return [
+        *_crawl_goals(results.get("crawl")),
+        *_crawl_goals(results.get("scale")),
+        *_incremental_goals(results),
+        *_analyzer_goals(results),
+        *_scale_goals(results),
+        *_report_goals(results),
+    ]
+
+
+def _crawl_goals(size: dict[str, Any] | None) -> list[list[Any]]:
+    if not size or "ratio_wall" not in size:
+        return []
     rows: list[list[Any]] = []
-    for size in (results.get("crawl"), results.get("scale")):
-        if size and "ratio_wall" in size:
-            runs = size.get("repeats", 1)
-            ok = size["ratio_wall"] <= RATIO_GOAL
-            rows.append(
-                [
-                    f"project / bare Scrapy wall time <= {RATIO_GOAL} ({size['products']:,}; "
-                    f"median of {runs})",
-                    f"{size['ratio_wall']} (spread project {size['project'].get('wall_spread')},"
-                    f" bare {size['bare'].get('wall_spread')})",
-                    ("met" if ok else "NOT met") + ("" if runs >= 3 else " (fewer than 3 runs)"),
-                ]
-            )
-            per_page = size.get("ratio_cpu_per_page", size["ratio_cpu"])
-            rows.append(
-                [
-                    f"CPU per 1,000 pages, project / bare <= {CPU_RATIO_GOAL} "
-                    f"({size['products']:,})",
-                    f"{per_page} ({size['project']['cpu_s_per_1000_pages']:.2f} vs "
-                    f"{size['bare']['cpu_s_per_1000_pages']:.2f} s)",
-                    "met" if per_page <= CPU_RATIO_GOAL else "NOT met",
-                ]
-            )
+    runs = size.get("repeats", 1)
+    ok = size["ratio_wall"] <= RATIO_GOAL
+    rows.append(
+        [
+            f"project / bare Scrapy wall time <= {RATIO_GOAL} ({size['products']:,}; "
+            f"median of {runs})",
+            f"{size['ratio_wall']} (spread project {size['project'].get('wall_spread')},"
+            f" bare {size['bare'].get('wall_spread')})",
+            ("met" if ok else "NOT met") + ("" if runs >= 3 else " (fewer than 3 runs)"),
+        ]
+    )
+    per_page = size.get("ratio_cpu_per_page", size["ratio_cpu"])
+    rows.append(
+        [
+            f"CPU per 1,000 pages, project / bare <= {CPU_RATIO_GOAL} "
+            f"({size['products']:,})",
+            f"{per_page} ({size['project']['cpu_s_per_1000_pages']:.2f} vs "
+            f"{size['bare']['cpu_s_per_1000_pages']:.2f} s)",
+            "met" if per_page <= CPU_RATIO_GOAL else "NOT met",
+        ]
+    )
+    return rows
+
+
+def _incremental_goals(results: dict[str, Any]) -> list[list[Any]]:
     incremental = results.get("incremental")
-    if incremental:
-        ok = all(r["at_minimum"] for r in incremental)
-        made = ", ".join(
-            f"{r['new_products']}: {r['requests']['total']}/{r['minimum']['total']}"
-            for r in incremental
-        )
-        rows.append(
-            [
-                "incremental runs at the minimum (new: made/minimum)",
-                made,
-                "met" if ok else "NOT met",
-            ]
-        )
+    if not incremental:
+        return []
+    rows: list[list[Any]] = []
+    ok = all(r["at_minimum"] for r in incremental)
+    made = ", ".join(
+        f"{r['new_products']}: {r['requests']['total']}/{r['minimum']['total']}"
+        for r in incremental
+    )
+    rows.append(
+        [
+            "incremental runs at the minimum (new: made/minimum)",
+            made,
+            "met" if ok else "NOT met",
+        ]
+    )
+    return rows
+
+
+def _analyzer_goals(results: dict[str, Any]) -> list[list[Any]]:
     analyzer = results.get("analyzer")
-    if analyzer:
-        at_100k = [r for r in analyzer if r["site_products"] == 100_000]
-        if at_100k:
-            t = at_100k[0]["analyze_s"]
-            rows.append(
-                [
-                    f"analyzer < {ANALYZER_GOAL_S} s at 100,000",
-                    f"{t} s",
-                    "met" if t < ANALYZER_GOAL_S else "NOT met",
-                ]
-            )
-        counts = sorted({r["statements"] for r in analyzer})
+    if not analyzer:
+        return []
+    rows: list[list[Any]] = []
+    at_100k = [r for r in analyzer if r["site_products"] == 100_000]
+    if at_100k:
+        t = at_100k[0]["analyze_s"]
         rows.append(
             [
-                "analyzer: same statement count at every size",
-                ", ".join(f"{r['site_products']:,}: {r['statements']}" for r in analyzer),
-                "met" if len(counts) == 1 else "NOT met",
+                f"analyzer < {ANALYZER_GOAL_S} s at 100,000",
+                f"{t} s",
+                "met" if t < ANALYZER_GOAL_S else "NOT met",
             ]
         )
+    counts = sorted({r["statements"] for r in analyzer})
+    rows.append(
+        [
+            "analyzer: same statement count at every size",
+            ", ".join(f"{r['site_products']:,}: {r['statements']}" for r in analyzer),
+            "met" if len(counts) == 1 else "NOT met",
+        ]
+    )
+    return rows
+
+
+def _scale_goals(results: dict[str, Any]) -> list[list[Any]]:
     scale = results.get("scale")
-    if scale:
-        rss = scale["project"]["peak_rss_mb"]
-        size = scale["products"]
-        verdict = (
-            ("met" if rss < RSS_GOAL_MB else "NOT met")
-            if size >= RSS_GOAL_PRODUCTS
-            else (f"not measured at {RSS_GOAL_PRODUCTS:,} (ran {size:,})")
-        )
+    if not scale:
+        return []
+    rows: list[list[Any]] = []
+    rss = scale["project"]["peak_rss_mb"]
+    size = scale["products"]
+    verdict = (
+        ("met" if rss < RSS_GOAL_MB else "NOT met")
+        if size >= RSS_GOAL_PRODUCTS
+        else (f"not measured at {RSS_GOAL_PRODUCTS:,} (ran {size:,})")
+    )
+    rows.append(
+        [
+            f"peak RSS < {RSS_GOAL_MB:.0f} MB at {RSS_GOAL_PRODUCTS:,}",
+            f"{rss:.0f} MB at {size:,}",
+            verdict,
+        ]
+    )
+    return rows
+
+
+def _report_goals(results: dict[str, Any]) -> list[list[Any]]:
+    report = results.get("report")
+    if not report:
+        return []
+    rows: list[list[Any]] = []
+    size = report["products"]
+    for goal, measured, ok in (
+        (f"scrapy report < {REPORT_GOAL_S:.0f} s", f"{report['command_s']} s",
+         report["command_s"] < REPORT_GOAL_S),
+        (f"report file < {REPORT_GOAL_MB:.0f} MB", f"{report['size_mb']} MB",
+         report["size_mb"] < REPORT_GOAL_MB),
+        (f"scrapy changes --json < {CHANGES_GOAL_S:.0f} s (every product new; median)",
+         f"{report.get('changes_json_s', '-')} s (scrapy version: "
+         f"{report.get('scrapy_version_s', '-')} s)",
+         report.get("changes_json_s", CHANGES_GOAL_S) < CHANGES_GOAL_S),
+    ):  # fmt: skip
         rows.append(
             [
-                f"peak RSS < {RSS_GOAL_MB:.0f} MB at {RSS_GOAL_PRODUCTS:,}",
-                f"{rss:.0f} MB at {size:,}",
-                verdict,
+                f"{goal} at {REPORT_GOAL_PRODUCTS:,}",
+                f"{measured} at {size:,}",
+                ("met" if ok else "NOT met")
+                if size >= REPORT_GOAL_PRODUCTS
+                else f"not measured at {REPORT_GOAL_PRODUCTS:,} (ran {size:,})",
             ]
         )
-    report = results.get("report")
-    if report:
-        size = report["products"]
-        for goal, measured, ok in (
-            (f"scrapy report < {REPORT_GOAL_S:.0f} s", f"{report['command_s']} s",
-             report["command_s"] < REPORT_GOAL_S),
-            (f"report file < {REPORT_GOAL_MB:.0f} MB", f"{report['size_mb']} MB",
-             report["size_mb"] < REPORT_GOAL_MB),
-            (f"scrapy changes --json < {CHANGES_GOAL_S:.0f} s (every product new; median)",
-             f"{report.get('changes_json_s', '-')} s (scrapy version: "
-             f"{report.get('scrapy_version_s', '-')} s)",
-             report.get("changes_json_s", CHANGES_GOAL_S) < CHANGES_GOAL_S),
-        ):  # fmt: skip
-            rows.append(
-                [
-                    f"{goal} at {REPORT_GOAL_PRODUCTS:,}",
-                    f"{measured} at {size:,}",
-                    ("met" if ok else "NOT met")
-                    if size >= REPORT_GOAL_PRODUCTS
-                    else f"not measured at {REPORT_GOAL_PRODUCTS:,} (ran {size:,})",
-                ]
-            )
     return rows
 
 
 def render(results: dict[str, Any]) -> str:
+    out = _header(results)
+    for key, title in (("crawl", "Full crawl"), ("scale", "Scale")):
+        if results.get(key):
+            out += _crawl(results[key], title)
+    out += _linearity(results)
+    for section in (_instructions, _incremental, _analyzer, _store, _report, _profile, _sampled):
+        out += section(results)
+    return "\n".join(out) + "\n"
+
+
+def _header(results: dict[str, Any]) -> list[str]:
     m = results["machine"]
-    out = [
+    return [
         "# Benchmark results",
         "",
         "Written by `python -m benchmarks` (see README.md in this directory); do not edit by "
@@ -176,289 +223,327 @@ def render(results: dict[str, Any]) -> str:
         *_table(["goal", "measured", "verdict"], goals(results)),
         "",
     ]
-    for key, title in (("crawl", "Full crawl"), ("scale", "Scale")):
-        crawl = results.get(key)
-        if not crawl:
-            continue
-        out += [
-            f"## {title}: {crawl['products']:,} products ({crawl['urls']:,} pages)",
-            "",
-            "Politeness off (no delay, 16 concurrent requests, AutoThrottle off); the simulator "
-            "runs in its own process. CPU time is the crawling process's own (os.wait4), peak "
-            "RSS its VmHWM (/proc, polled).",
-            "",
-        ]
-        rows = [_run_row("project `scrapy crawl matter_list`", crawl["project"])]
-        if "bare" in crawl:
-            rows.append(_run_row("bare Scrapy spider, same URLs", crawl["bare"]))
-        out += _table(RUN_HEADER, rows)
-        out.append("")
-        if "bare" in crawl:
-            out.append(
-                f"Project / bare (medians): wall {crawl['ratio_wall']}, CPU "
-                f"{crawl['ratio_cpu']}, CPU per page {crawl.get('ratio_cpu_per_page', '-')}."
-            )
-        runs = crawl["project"].get("wall_s_runs", [])
-        if len(runs) > 1:
-            bare_runs = crawl.get("bare", {})
-            out.append(
-                f"Each row is the median of {len(runs)} alternating runs (wall s, project: "
-                f"{', '.join(str(r) for r in runs)}, CPU s "
-                f"{', '.join(str(r) for r in crawl['project'].get('cpu_s_runs', []))}; bare: "
-                f"{', '.join(str(r) for r in bare_runs.get('wall_s_runs', []))}, CPU s "
-                f"{', '.join(str(r) for r in bare_runs.get('cpu_s_runs', []))}). Spread "
-                f"(slowest - fastest) / median: project {crawl['project'].get('wall_spread')}"
-                + (f", bare {bare_runs.get('wall_spread')}" if bare_runs else "")
-                + ". The machine is shared: a run's CPU time grows with its wall time when a"
-                " neighbour takes the core."
-            )
-        req = crawl["project"]["requests"]
+
+
+def _crawl(crawl: dict[str, Any], title: str) -> list[str]:
+    out: list[str] = [
+        f"## {title}: {crawl['products']:,} products ({crawl['urls']:,} pages)",
+        "",
+        "Politeness off (no delay, 16 concurrent requests, AutoThrottle off); the simulator "
+        "runs in its own process. CPU time is the crawling process's own (os.wait4), peak "
+        "RSS its VmHWM (/proc, polled).",
+        "",
+    ]
+    rows = [_run_row("project `scrapy crawl matter_list`", crawl["project"])]
+    if "bare" in crawl:
+        rows.append(_run_row("bare Scrapy spider, same URLs", crawl["bare"]))
+    out += _table(RUN_HEADER, rows)
+    out.append("")
+    if "bare" in crawl:
         out.append(
-            f"Project requests: {req['listing']} listing, {req['detail']} detail, "
-            f"{req['other']} other (robots.txt), {req['non_200']} not 200; stored "
-            f"{crawl['project']['stored']['products']} products, "
-            f"{crawl['project']['stored']['details']} details."
+            f"Project / bare (medians): wall {crawl['ratio_wall']}, CPU "
+            f"{crawl['ratio_cpu']}, CPU per page {crawl.get('ratio_cpu_per_page', '-')}."
         )
-        if "simulator" in crawl:
-            out += [
-                "",
-                "Simulator serving rate (keep-alive http.client clients, each its own "
-                "process, listing and detail pages):",
-                "",
-            ]
-            out += _table(
-                ["clients", "requests", "wall s", "requests/s"],
-                [
-                    [s["clients"], s["requests"], s["wall_s"], f"{s['requests_per_s']:.0f}"]
-                    for s in crawl["simulator"]
-                ],
-            )
-        out.append("")
+    runs = crawl["project"].get("wall_s_runs", [])
+    if len(runs) > 1:
+        bare_runs = crawl.get("bare", {})
+        out.append(
+            f"Each row is the median of {len(runs)} alternating runs (wall s, project: "
+            f"{', '.join(str(r) for r in runs)}, CPU s "
+            f"{', '.join(str(r) for r in crawl['project'].get('cpu_s_runs', []))}; bare: "
+            f"{', '.join(str(r) for r in bare_runs.get('wall_s_runs', []))}, CPU s "
+            f"{', '.join(str(r) for r in bare_runs.get('cpu_s_runs', []))}). Spread "
+            f"(slowest - fastest) / median: project {crawl['project'].get('wall_spread')}"
+            + (f", bare {bare_runs.get('wall_spread')}" if bare_runs else "")
+            + ". The machine is shared: a run's CPU time grows with its wall time when a"
+            " neighbour takes the core."
+        )
+    req = crawl["project"]["requests"]
+    out.append(
+        f"Project requests: {req['listing']} listing, {req['detail']} detail, "
+        f"{req['other']} other (robots.txt), {req['non_200']} not 200; stored "
+        f"{crawl['project']['stored']['products']} products, "
+        f"{crawl['project']['stored']['details']} details."
+    )
+    if "simulator" in crawl:
+        out += [
+            "",
+            "Simulator serving rate (keep-alive http.client clients, each its own "
+            "process, listing and detail pages):",
+            "",
+        ]
+        out += _table(
+            ["clients", "requests", "wall s", "requests/s"],
+            [
+                [s["clients"], s["requests"], s["wall_s"], f"{s['requests_per_s']:.0f}"]
+                for s in crawl["simulator"]
+            ],
+        )
+    out.append("")
+    return out
+
+
+def _linearity(results: dict[str, Any]) -> list[str]:
     crawl, scale = results.get("crawl"), results.get("scale")
-    if crawl and scale:
-        factor = scale["project"]["pages"] / crawl["project"]["pages"]
-        time_factor = scale["project"]["wall_s"] / crawl["project"]["wall_s"]
-        out += [
-            "### Linearity",
-            "",
-            f"{factor:.1f}x the pages took {time_factor:.1f}x the wall time "
-            f"({scale['project']['pages_per_s']:.0f} vs {crawl['project']['pages_per_s']:.0f} "
-            f"pages/s; CPU per 1000 pages {scale['project']['cpu_s_per_1000_pages']:.2f} vs "
-            f"{crawl['project']['cpu_s_per_1000_pages']:.2f}); peak RSS "
-            f"{scale['project']['peak_rss_mb']:.0f} MB vs "
-            f"{crawl['project']['peak_rss_mb']:.0f} MB.",
-            "",
-        ]
+    if not (crawl and scale):
+        return []
+    factor = scale["project"]["pages"] / crawl["project"]["pages"]
+    time_factor = scale["project"]["wall_s"] / crawl["project"]["wall_s"]
+    return [
+        "### Linearity",
+        "",
+        f"{factor:.1f}x the pages took {time_factor:.1f}x the wall time "
+        f"({scale['project']['pages_per_s']:.0f} vs {crawl['project']['pages_per_s']:.0f} "
+        f"pages/s; CPU per 1000 pages {scale['project']['cpu_s_per_1000_pages']:.2f} vs "
+        f"{crawl['project']['cpu_s_per_1000_pages']:.2f}); peak RSS "
+        f"{scale['project']['peak_rss_mb']:.0f} MB vs "
+        f"{crawl['project']['peak_rss_mb']:.0f} MB.",
+        "",
+    ]
+
+
+def _instructions(results: dict[str, Any]) -> list[str]:
     instructions = results.get("instructions")
-    if instructions:
-        small, large = instructions["sizes"]
-        out += [
-            "## Instructions (valgrind): the same comparison without the machine's noise",
-            "",
-            f"Each crawl under `valgrind --tool=cachegrind --cache-sim=no` at {small['products']:,}"
-            f" and {large['products']:,} products; per page = the difference in instructions"
-            " over the difference in pages, start-up = the rest at the smaller size.",
-            "",
-        ]
-        out += _table(
-            ["", "instructions per page (M)", "start-up (G)"],
-            [
-                [side, instructions[side]["per_page_m"], instructions[side]["start_up_g"]]
-                for side in ("project", "bare")
-            ],
-        )
-        out += ["", f"Project / bare per page: {instructions['ratio_per_page']}.", ""]
+    if not instructions:
+        return []
+    small, large = instructions["sizes"]
+    out: list[str] = [
+        "## Instructions (valgrind): the same comparison without the machine's noise",
+        "",
+        f"Each crawl under `valgrind --tool=cachegrind --cache-sim=no` at {small['products']:,}"
+        f" and {large['products']:,} products; per page = the difference in instructions"
+        " over the difference in pages, start-up = the rest at the smaller size.",
+        "",
+    ]
+    out += _table(
+        ["", "instructions per page (M)", "start-up (G)"],
+        [
+            [side, instructions[side]["per_page_m"], instructions[side]["start_up_g"]]
+            for side in ("project", "bare")
+        ],
+    )
+    out += ["", f"Project / bare per page: {instructions['ratio_per_page']}.", ""]
+    return out
+
+
+def _incremental(results: dict[str, Any]) -> list[str]:
     incremental = results.get("incremental")
-    if incremental:
-        out += [
-            "## Incremental runs (request efficiency)",
-            "",
-            "After a complete crawl, K products are added to the site, then the crawl runs "
-            "again. Minimum = listing pages 1 and T + the other listing pages holding the new "
-            "products + one detail page per new product. robots.txt not counted.",
-            "",
-        ]
-        out += _table(
+    if not incremental:
+        return []
+    out: list[str] = [
+        "## Incremental runs (request efficiency)",
+        "",
+        "After a complete crawl, K products are added to the site, then the crawl runs "
+        "again. Minimum = listing pages 1 and T + the other listing pages holding the new "
+        "products + one detail page per new product. robots.txt not counted.",
+        "",
+    ]
+    out += _table(
+        [
+            "new products",
+            "listing made / min",
+            "detail made / min",
+            "total made / min",
+            "extra",
+            "wall s",
+            "CPU s",
+            "copy complete after",
+        ],
+        [
             [
-                "new products",
-                "listing made / min",
-                "detail made / min",
-                "total made / min",
-                "extra",
-                "wall s",
-                "CPU s",
-                "copy complete after",
-            ],
-            [
-                [
-                    r["new_products"],
-                    f"{r['requests']['listing']} / {r['minimum']['listing']}",
-                    f"{r['requests']['detail']} / {r['minimum']['detail']}",
-                    f"{r['requests']['total']} / {r['minimum']['total']}",
-                    r["extra_requests"],
-                    r["wall_s"],
-                    r["cpu_s"],
-                    "yes" if r["complete_after"] else "NO",
-                ]
-                for r in incremental
-            ],
-        )
-        out.append("")
+                r["new_products"],
+                f"{r['requests']['listing']} / {r['minimum']['listing']}",
+                f"{r['requests']['detail']} / {r['minimum']['detail']}",
+                f"{r['requests']['total']} / {r['minimum']['total']}",
+                r["extra_requests"],
+                r["wall_s"],
+                r["cpu_s"],
+                "yes" if r["complete_after"] else "NO",
+            ]
+            for r in incremental
+        ],
+    )
+    out.append("")
+    return out
+
+
+def _analyzer(results: dict[str, Any]) -> list[str]:
     analyzer = results.get("analyzer")
-    if analyzer:
-        out += [
-            "## Analyzer",
-            "",
-            "`analyze(store, status)` on a store of N positioned products "
-            "(one gap every 997 ranks, 1% without details); best of 3, warm cache.",
-            "",
-        ]
-        out += _table(
+    if not analyzer:
+        return []
+    out: list[str] = [
+        "## Analyzer",
+        "",
+        "`analyze(store, status)` on a store of N positioned products "
+        "(one gap every 997 ranks, 1% without details); best of 3, warm cache.",
+        "",
+    ]
+    out += _table(
+        [
+            "site products",
+            "stored",
+            "analyze s",
+            "SQL statements",
+            "missing ranks",
+            "products without details",
+            "strategy",
+            "store build s",
+        ],
+        [
             [
-                "site products",
-                "stored",
-                "analyze s",
-                "SQL statements",
-                "missing ranks",
-                "products without details",
-                "strategy",
-                "store build s",
-            ],
-            [
-                [
-                    f"{r['site_products']:,}",
-                    f"{r['stored_products']:,}",
-                    r["analyze_s"],
-                    r["statements"],
-                    r["missing_ranks"],
-                    r["missing_products"],
-                    r["strategy"],
-                    r["build_s"],
-                ]
-                for r in analyzer
-            ],
-        )
-        out.append("")
+                f"{r['site_products']:,}",
+                f"{r['stored_products']:,}",
+                r["analyze_s"],
+                r["statements"],
+                r["missing_ranks"],
+                r["missing_products"],
+                r["strategy"],
+                r["build_s"],
+            ]
+            for r in analyzer
+        ],
+    )
+    out.append("")
+    return out
+
+
+def _store(results: dict[str, Any]) -> list[str]:
     store = results.get("store")
-    if store:
-        out += [
-            "## Store",
-            "",
-            f"{store['products']:,} simulated products: first load = flushes "
-            "of half cards, half details ({:,} items); re-crawl = the same cards again, "
-            "unchanged.".format(store["items_first_load"]),
-            "",
-        ]
-        out += _table(
+    if not store:
+        return []
+    out: list[str] = [
+        "## Store",
+        "",
+        f"{store['products']:,} simulated products: first load = flushes "
+        "of half cards, half details ({:,} items); re-crawl = the same cards again, "
+        "unchanged.".format(store["items_first_load"]),
+        "",
+    ]
+    out += _table(
+        [
+            "batch",
+            "first load items/s",
+            "re-crawl items/s",
+            "flush median ms",
+            "flush max ms",
+            "flushes",
+            "vendors refresh ms (once)",
+        ],
+        [
             [
-                "batch",
-                "first load items/s",
-                "re-crawl items/s",
-                "flush median ms",
-                "flush max ms",
-                "flushes",
-                "vendors refresh ms (once)",
-            ],
-            [
-                [
-                    b["batch"],
-                    f"{b['first_load_items_per_s']:,}",
-                    f"{b['recrawl_items_per_s']:,}",
-                    b["flush_median_ms"],
-                    b["flush_max_ms"],
-                    b["flushes"],
-                    b.get("refresh_vendors_ms", ""),
-                ]
-                for b in store["batches"]
-            ],
-        )
-        out.append("")
+                b["batch"],
+                f"{b['first_load_items_per_s']:,}",
+                f"{b['recrawl_items_per_s']:,}",
+                b["flush_median_ms"],
+                b["flush_max_ms"],
+                b["flushes"],
+                b.get("refresh_vendors_ms", ""),
+            ]
+            for b in store["batches"]
+        ],
+    )
+    out.append("")
+    return out
+
+
+def _report(results: dict[str, Any]) -> list[str]:
     report = results.get("report")
-    if report:
-        parts = report["parts"]
-        out += [
-            f"## Report: `scrapy report` on {report['products']:,} stored products",
-            "",
-            f"The database: every product with details, then {report['firmware_updates']:,}"
-            f" firmware updates and {report['withdrawn']:,} withdrawals (filled in"
-            f" {report['fill_s']} s). The command as a user runs it (a subprocess, start-up"
-            f" included), fastest of {len(report['command_runs_s'])}; the parts in-process.",
-            "",
-        ]
-        out += _table(
-            ["command s", "runs s", "file", "read s", "charts s", "HTML s", "marks"],
+    if not report:
+        return []
+    parts = report["parts"]
+    out: list[str] = [
+        f"## Report: `scrapy report` on {report['products']:,} stored products",
+        "",
+        f"The database: every product with details, then {report['firmware_updates']:,}"
+        f" firmware updates and {report['withdrawn']:,} withdrawals (filled in"
+        f" {report['fill_s']} s). The command as a user runs it (a subprocess, start-up"
+        f" included), fastest of {len(report['command_runs_s'])}; the parts in-process.",
+        "",
+    ]
+    out += _table(
+        ["command s", "runs s", "file", "read s", "charts s", "HTML s", "marks"],
+        [
             [
-                [
-                    report["command_s"],
-                    ", ".join(str(t) for t in report["command_runs_s"]),
-                    f"{report['size_bytes'] / 1024:,.0f} kB",
-                    parts["read_s"],
-                    parts["charts_s"],
-                    parts["html_s"],
-                    parts["marks"],
-                ]
-            ],
-        )
-        out.append("")
+                report["command_s"],
+                ", ".join(str(t) for t in report["command_runs_s"]),
+                f"{report['size_bytes'] / 1024:,.0f} kB",
+                parts["read_s"],
+                parts["charts_s"],
+                parts["html_s"],
+                parts["marks"],
+            ]
+        ],
+    )
+    out.append("")
+    return out
+
+
+def _profile(results: dict[str, Any]) -> list[str]:
     profile = results.get("profile")
-    if profile:
-        out += [
-            f"## Profile of the full crawl ({profile['products']:,} products, cProfile)",
-            "",
-            f"{profile['pages']} pages; {profile['wall_s_under_profiler']} s wall under the "
-            f"profiler, {profile['total_s']} s profiled. Own time (tottime) by area:",
-            "",
-        ]
-        out += _table(
-            ["area", "tottime s", "share"],
+    if not profile:
+        return []
+    out: list[str] = [
+        f"## Profile of the full crawl ({profile['products']:,} products, cProfile)",
+        "",
+        f"{profile['pages']} pages; {profile['wall_s_under_profiler']} s wall under the "
+        f"profiler, {profile['total_s']} s profiled. Own time (tottime) by area:",
+        "",
+    ]
+    out += _table(
+        ["area", "tottime s", "share"],
+        [
+            [k, v["s"], f"{100 * v['share']:.0f}%"]
+            for k, v in profile["tottime_by_area"].items()
+        ],
+    )
+    out += ["", "Top functions by own time:", ""]
+    out += _table(
+        ["function", "calls", "tottime s", "cumtime s"],
+        [
+            [f"`{f['function']}`", f["calls"], f["tottime_s"], f["cumtime_s"]]
+            for f in profile["top_tottime"]
+        ],
+    )
+    out += [
+        "",
+        "Project functions by cumulative time (their callees included; share of "
+        "the profiled time):",
+        "",
+    ]
+    total = profile["total_s"] or 1.0
+    out += _table(
+        ["function", "calls", "tottime s", "cumtime s", "share"],
+        [
             [
-                [k, v["s"], f"{100 * v['share']:.0f}%"]
-                for k, v in profile["tottime_by_area"].items()
-            ],
-        )
-        out += ["", "Top functions by own time:", ""]
-        out += _table(
-            ["function", "calls", "tottime s", "cumtime s"],
-            [
-                [f"`{f['function']}`", f["calls"], f["tottime_s"], f["cumtime_s"]]
-                for f in profile["top_tottime"]
-            ],
-        )
-        out += [
-            "",
-            "Project functions by cumulative time (their callees included; share of "
-            "the profiled time):",
-            "",
-        ]
-        total = profile["total_s"] or 1.0
-        out += _table(
-            ["function", "calls", "tottime s", "cumtime s", "share"],
-            [
-                [
-                    f"`{f['function']}`",
-                    f["calls"],
-                    f["tottime_s"],
-                    f["cumtime_s"],
-                    f"{100 * f['cumtime_s'] / total:.0f}%",
-                ]
-                for f in profile["top_project_cumulative"]
-            ],
-        )
-        out.append("")
+                f"`{f['function']}`",
+                f["calls"],
+                f["tottime_s"],
+                f["cumtime_s"],
+                f"{100 * f['cumtime_s'] / total:.0f}%",
+            ]
+            for f in profile["top_project_cumulative"]
+        ],
+    )
+    out.append("")
+    return out
+
+
+def _sampled(results: dict[str, Any]) -> list[str]:
     sampled = results.get("sampled")
-    if sampled:
-        out += [
-            f"## Sampled profile of the full crawl ({sampled['products']:,} products, py-spy)",
-            "",
-            f"{sampled['samples']:,} samples of the crawl's main thread at {sampled['rate_hz']} Hz"
-            f" ({sampled['wall_s_sampled']} s wall while sampled). The project's own code is"
-            f" the innermost frame of {100 * sampled['project_self_share']:.0f}% of them."
-            " Each sample is counted once, for the first of these areas found in its stack:",
-            "",
-        ]
-        out += _table(
-            ["area", "share of samples"],
-            [[k, f"{100 * v:.1f}%"] for k, v in sampled["by_area"].items()],
-        )
-        out.append("")
-    return "\n".join(out) + "\n"
+    if not sampled:
+        return []
+    out: list[str] = [
+        f"## Sampled profile of the full crawl ({sampled['products']:,} products, py-spy)",
+        "",
+        f"{sampled['samples']:,} samples of the crawl's main thread at {sampled['rate_hz']} Hz"
+        f" ({sampled['wall_s_sampled']} s wall while sampled). The project's own code is"
+        f" the innermost frame of {100 * sampled['project_self_share']:.0f}% of them."
+        " Each sample is counted once, for the first of these areas found in its stack:",
+        "",
+    ]
+    out += _table(
+        ["area", "share of samples"],
+        [[k, f"{100 * v:.1f}%"] for k, v in sampled["by_area"].items()],
+    )
+    out.append("")
+    return out

@@ -29,9 +29,7 @@ import sys
 import termios
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -43,8 +41,7 @@ from scrapy.utils.test import get_crawler
 import certis_scraper.settings as project_settings
 from certis_scraper.commands.crawl import exit_code, preflight
 from certis_scraper.items import LABEL_FIELDS
-from certis_scraper.simsite import SimSite
-from certis_scraper.simsite import render as sim_render
+from certis_scraper.simsite import SimResponse, SimSite
 from certis_scraper.site import page_number_from_url
 from certis_scraper.spiders.matter_list import MatterListSpider
 
@@ -383,88 +380,26 @@ def comparable_dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
         conn.close()
 
 
-# An override answers a request: (status, headers, body); a body that is an iterator of chunks
-# is streamed without Content-Length and the connection closed after it.
-Override = Callable[[], tuple[int, dict[str, str], bytes | Iterator[bytes]]]
+def requested_paths(site: SimSite) -> Counter[str]:
+    """Requests the simulator served, by path (the query left out)."""
+    paths: Counter[str] = Counter()
+    for target, count in site.stats()["by_url"].items():
+        paths[target.partition("?")[0]] += count
+    return paths
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
-
-    def do_GET(self) -> None:
-        path = urlsplit(self.path).path
-        with self.server.lock:
-            self.server.hits[path] += 1
-        override = self.server.overrides.get(path)
-        try:
-            if override is None:
-                response = self.server.site.handle("GET", self.path)
-                self.wfile.write(response.head() + b"\r\n" + response.body)
-                return
-            status, headers, body = override()
-            head = [f"HTTP/1.1 {status} X"] + [f"{k}: {v}" for k, v in headers.items()]
-            if isinstance(body, bytes):
-                head.append(f"Content-Length: {len(body)}")
-                self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
-                return
-            self.close_connection = True
-            head.append("Connection: close")
-            self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
-            for chunk in body:
-                self.wfile.write(chunk)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+def url_requests(site: SimSite, url: str) -> int:
+    """Requests the simulator served for exactly this URL (path and query)."""
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    return int(site.stats()["by_url"].get(target, 0))
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, site: SimSite | None) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.site = site
-        self.overrides: dict[str, Override] = {}
-        self.hits: Counter[str] = Counter()
-        self.lock = threading.Lock()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client hanging up is not worth a traceback."""
+def site_html(site: SimSite, path: str) -> str:
+    """The simulator's own page at `path`, as a test's starting point for a changed one."""
+    return site.handle("GET", path).body.decode()
 
 
-class Storefront:
-    """The simulator's site behind a server whose answers for some paths a test overrides."""
-
-    def __init__(self, site: SimSite | None) -> None:
-        self.httpd = _Server(site)
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        if site is not None:
-            site.set_base_url(self.base_url)
-        self.site = site
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def listing_url(self) -> str:
-        return sim_render.page_url(self.base_url, 1)
-
-    @property
-    def hits(self) -> Counter[str]:
-        return self.httpd.hits
-
-    def override(self, path: str, answer: Override) -> None:
-        self.httpd.overrides[path] = answer
-
-    def html(self, path: str) -> str:
-        assert self.site is not None
-        return self.site.handle("GET", path).body.decode()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def html_answer(body: bytes, content_type: str = "text/html; charset=UTF-8") -> Override:
-    return lambda: (200, {"Content-Type": content_type}, body)
+def html_answer(body: bytes, content_type: str = "text/html; charset=UTF-8") -> SimResponse:
+    """A page a test serves in place of the simulator's (`site.set_answer`)."""
+    return SimResponse(200, body, content_type)

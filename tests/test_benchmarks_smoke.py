@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
+import pytest
+
 from benchmarks.__main__ import main
+from certis_scraper.report import ReportFilters, collect
+from certis_scraper.report.charts import all_charts
+from certis_scraper.simsite.stored import fill_store
+from certis_scraper.store import Store
+
+
+def marks_of_report(path: Path, products: int) -> int:
+    """The marks the report's charts draw for the benchmark's data set of `products`."""
+    fill_store(path, products)
+    with Store.open(path, readonly=True) as store:
+        return sum(chart.marks for chart in all_charts(collect(store, ReportFilters())))
 
 
 def test_benchmarks_run_at_toy_size(tmp_path: Path) -> None:
@@ -24,14 +38,33 @@ def test_benchmarks_run_at_toy_size(tmp_path: Path) -> None:
     assert crawl["bare"]["requests"]["listing"] == 5
     assert crawl["project"]["requests"]["listing"] == 5 + 1
     assert crawl["project"]["requests"]["detail"] == crawl["bare"]["requests"]["detail"] == 60
-    # Medians of alternating runs, every run's figures kept beside them.
-    assert len(crawl["project"]["wall_s_runs"]) == len(crawl["bare"]["cpu_s_runs"]) == 3
-    assert crawl["ratio_cpu_per_page"] > 0 and crawl["project"]["wall_spread"] >= 0
+    assert crawl["project"]["pages"] == 66 and crawl["bare"]["pages"] == 65
+    # Medians of alternating runs, every run's figures kept beside them, ratios from the medians.
+    project, bare = crawl["project"], crawl["bare"]
+    assert len(project["wall_s_runs"]) == len(bare["cpu_s_runs"]) == 3
+    # (the runs are listed rounded to 0.01 s: the figures from them agree to that)
+    walls = project["wall_s_runs"]
+    assert project["wall_s_median"] == pytest.approx(statistics.median(walls), abs=0.011)
+    spread = (max(walls) - min(walls)) / statistics.median(walls)
+    assert project["wall_spread"] == pytest.approx(spread, abs=0.011)
+    per_page = (project["cpu_s_median"] / 66) / (bare["cpu_s_median"] / 65)
+    assert crawl["ratio_cpu_per_page"] == pytest.approx(per_page, abs=0.01)
+    # The simulator served every request of its sample to each client.
+    assert [(s["clients"], s["requests"]) for s in crawl["simulator"]] == [(1, 65), (4, 260)]
     assert [r["at_minimum"] for r in results["incremental"]] == [True, True]
-    assert results["analyzer"][0]["statements"] > 0
-    assert len(results["store"]["batches"]) == 4
+    assert [r["requests"]["detail"] for r in results["incremental"]] == [0, 1]
+    # 1,000 ranks, one left empty, one product in 100 without details: found in 3 statements.
+    analyzer = results["analyzer"][0]
+    assert (analyzer["stored_products"], analyzer["missing_ranks"]) == (999, 1)
+    assert (analyzer["missing_products"], analyzer["statements"]) == (10, 3)
+    # 100 cards and 100 details: 4 flushes of 50 items, else one.
+    assert [(b["batch"], b["flushes"]) for b in results["store"]["batches"]] == [
+        (50, 4), (200, 1), (1000, 1), (5000, 1)
+    ]
     report = results["report"]
-    assert report["products"] == 100 and report["size_bytes"] > 0 and report["parts"]["marks"] > 0
+    assert (report["products"], report["firmware_updates"], report["withdrawn"]) == (100, 2, 0)
+    assert report["parts"]["marks"] == marks_of_report(tmp_path / "same.db", 100)
+    assert 10_000 < report["size_bytes"] < 5_000_000
     assert "## Goals" in (tmp_path / "results.md").read_text()
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 import yaml
 
-from benchmarks.bench_report import fill
+from certis_scraper.simsite.stored import fill_store
 
 LEDGER_QUERIES = {"newer_firmware_on_ledger", "listed_not_on_ledger", "revoked_certifications"}
 METADATA = Path(__file__).resolve().parent.parent / "certis_scraper" / "browse" / "metadata.yml"
@@ -30,7 +30,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """certis.db with 300 simulated products, one certified today, one withdrawn, firmware
     changes; and the rows the queries are checked against."""
     path = tmp_path_factory.mktemp("browse") / "certis.db"
-    fill(path, 300)
+    fill_store(path, 300)
     conn = sqlite3.connect(path)
     conn.row_factory = sqlite3.Row
     with conn:

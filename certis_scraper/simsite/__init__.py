@@ -1,4 +1,4 @@
-"""A simulator of the CSA-IoT certified-products site (see ../shared/SITE.md), for tests,
+"""A simulator of the CSA-IoT certified-products site, for tests,
 benchmarks and the offline demo.
 
     from certis_scraper.simsite import SimSite, SimServer
@@ -58,7 +58,8 @@ from __future__ import annotations
 
 from .data import Product
 from .ledger import LedgerSize, SimLedger
+from .response import SimResponse
 from .server import SimServer
-from .sim import SimResponse, SimSite
+from .sim import SimSite
 
 __all__ = ["LedgerSize", "Product", "SimLedger", "SimResponse", "SimServer", "SimSite"]

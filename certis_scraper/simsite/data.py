@@ -347,25 +347,10 @@ class Generator:
         self.serial += 1
         serial = self.serial
         name, vid, prefix = rng.choices(MANUFACTURERS, weights=_MANUFACTURER_WEIGHTS)[0]
-        roll = rng.random()
-        if forced is not None:
-            model, kind = forced
-        elif roll < 0.55:
-            model, kind = rng.choice(COMMON_MODELS)
-        elif roll < 0.58:
-            model, kind = rng.choice(SPECIAL_MODELS)
-        else:
-            base, kind = rng.choice(COMMON_MODELS)
-            model = f"{base} {rng.choice(MODEL_WORDS)} {prefix}{rng.randint(10, 999)}"
+        model, kind = self._model(prefix, forced)
         type_name, id_options, categories = DEVICE_TYPES[kind]
         cert_day = when or EPOCH
-        year = cert_day.year % 100
-        middle = (
-            f"{cert_day.timetuple().tm_yday:03d}"
-            if rng.random() < 0.7
-            else f"{rng.randint(10, 99)}{rng.choice('ABCDEF')}"
-        )
-        certificate_id = f"CSA{year:02d}{middle}MAT{40000 + serial:05d}-24"
+        certificate_id = self._certificate_id(cert_day, serial)
         fam = rng.random()
         transports = rng.choices([t for t, _ in _TRANSPORTS], weights=[w for _, w in _TRANSPORTS])
         return Product(
@@ -378,13 +363,7 @@ class Generator:
             pid=rng.randint(0x0001, 0xFFFE),
             device_type=type_name if rng.random() < 0.95 else None,
             certification_date=when,
-            family_id=f"FAM{rng.randint(100000, 299999)}" if fam < 0.7 else None,
-            family_sku=f"{prefix}-{kind.upper()}-{rng.randint(1, 99)}" if fam < 0.6 else None,
-            family_variant_sku=(
-                f"{prefix}-{kind.upper()}-{rng.randint(1, 99)}-{rng.choice('ABC')}"
-                if fam < 0.35
-                else None
-            ),
+            **self._family(prefix, kind, fam),
             firmware_version=_firmware(rng, vid % 3) if rng.random() < 0.95 else None,
             hardware_version=rng.choice(_HW) if rng.random() < 0.85 else None,
             software_version=(
@@ -410,6 +389,43 @@ class Generator:
             variant=rng.randrange(1 << 16),
             show_na=rng.random() < 0.3,
         )
+
+    # The helpers below draw from the generator in a fixed order: the same seed, the same data.
+
+    def _model(self, prefix: str, forced: tuple[str, str] | None) -> tuple[str, str]:
+        """Model name and device kind."""
+        rng = self.rng
+        roll = rng.random()
+        if forced is not None:
+            return forced
+        if roll < 0.55:
+            return rng.choice(COMMON_MODELS)
+        if roll < 0.58:
+            return rng.choice(SPECIAL_MODELS)
+        base, kind = rng.choice(COMMON_MODELS)
+        return f"{base} {rng.choice(MODEL_WORDS)} {prefix}{rng.randint(10, 999)}", kind
+
+    def _certificate_id(self, cert_day: date, serial: int) -> str:
+        rng = self.rng
+        middle = (
+            f"{cert_day.timetuple().tm_yday:03d}"
+            if rng.random() < 0.7
+            else f"{rng.randint(10, 99)}{rng.choice('ABCDEF')}"
+        )
+        return f"CSA{cert_day.year % 100:02d}{middle}MAT{40000 + serial:05d}-24"
+
+    def _family(self, prefix: str, kind: str, fam: float) -> dict[str, str | None]:
+        """Family id and SKUs: the more specific, the rarer (`fam` is drawn once for all)."""
+        rng = self.rng
+        return {
+            "family_id": f"FAM{rng.randint(100000, 299999)}" if fam < 0.7 else None,
+            "family_sku": f"{prefix}-{kind.upper()}-{rng.randint(1, 99)}" if fam < 0.6 else None,
+            "family_variant_sku": (
+                f"{prefix}-{kind.upper()}-{rng.randint(1, 99)}-{rng.choice('ABC')}"
+                if fam < 0.35
+                else None
+            ),
+        }
 
 
 def generate(

@@ -1,4 +1,4 @@
-"""HTML of the simulated site, shaped as SITE.md describes the live one (WordPress theme)."""
+"""HTML of the simulated site, shaped as the live one is (a WordPress theme)."""
 
 from __future__ import annotations
 

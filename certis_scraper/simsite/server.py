@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from . import render
+from .response import Chunks
 from .sim import SimSite
 
 LOOPBACK = ("127.0.0.1", "localhost")
@@ -40,10 +41,20 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         head = response.head()
+        if response.chunks is not None:
+            self._stream(head, response.chunks if method != "HEAD" else None)
+            return
         if self.close_connection:
             head += b"Connection: close\r\n"
         payload = head + b"\r\n" + (b"" if method == "HEAD" else response.body)
         self.wfile.write(payload)
+
+    def _stream(self, head: bytes, chunks: Chunks | None) -> None:
+        """A body of unknown length: the end of the connection marks its end."""
+        self.close_connection = True
+        self.wfile.write(head + b"\r\n")
+        for chunk in chunks() if chunks is not None else ():
+            self.wfile.write(chunk)
 
     def do_GET(self) -> None:
         self._respond("GET")

@@ -1,75 +1,23 @@
-"""SimSite: the data set, its mutations, the faults, the request log and request handling."""
+"""SimSite: the data set, its mutations and its pages; requests are logged, faults applied."""
 
 from __future__ import annotations
 
-import json
 import re
 import threading
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 from certis_scraper.positions import PAGE_SIZE, ListingSize
 
 from . import render
 from .data import Generator, Product, apply_update, bump_firmware, generate, next_date
-from .faults import KINDS, Faults, draw
-from .layout import relaid
+from .faults import Faults
 from .ledger import LedgerSize, SimLedger
-from .ledger.control import control as ledger_control
-from .ledger.routes import NOT_IMPLEMENTED as LEDGER_NOT_IMPLEMENTED
-from .ledger.routes import bad_request as ledger_bad_request
-from .ledger.sim_ledger import to_json
+from .response import SimResponse
+from .routing import Router
 
-_PAGE_PATH = re.compile(r"^/csa-iot_products/page/(\d+)/?$")
-_DETAIL_PATH = re.compile(r"^/csa_product/([^/]+)/?$")
 _SLUG_IN_URL = re.compile(r"/csa_product/([^/?#]+)")
-HTML = "text/html; charset=UTF-8"
-JSON = "application/json"
-
-
-@dataclass
-class SimResponse:
-    """What the server sends: status, headers, body; `delay` seconds first; `drop` closes the
-    connection without any response."""
-
-    status: int
-    body: bytes = b""
-    content_type: str = HTML
-    headers: tuple[tuple[str, str], ...] = ()
-    delay: float = 0.0
-    drop: bool = False
-    _head: bytes | None = field(default=None, repr=False)
-
-    def head(self) -> bytes:
-        """Status line and headers (cached: most responses are cached pages)."""
-        if self._head is None:
-            reason = HTTPStatus(self.status).phrase if self.status in _STATUSES else "Unknown"
-            lines = [
-                f"HTTP/1.1 {self.status} {reason}",
-                "Server: certis-simsite",
-                f"Content-Type: {self.content_type}",
-                f"Content-Length: {len(self.body)}",
-                *(f"{name}: {value}" for name, value in self.headers),
-            ]
-            self._head = ("\r\n".join(lines) + "\r\n").encode("latin-1")
-        return self._head
-
-    def with_delay(self, delay: float) -> SimResponse:
-        if not delay:
-            return self
-        return SimResponse(self.status, self.body, self.content_type, self.headers, delay,
-                           self.drop, self._head)
-
-
-_STATUSES = {s.value for s in HTTPStatus}
-
-
-def _json(data: Any, status: int = 200) -> SimResponse:
-    return SimResponse(status, json.dumps(data, ensure_ascii=False).encode(), JSON)
 
 
 def _slug_key(url_or_slug: str) -> str:
@@ -78,14 +26,24 @@ def _slug_key(url_or_slug: str) -> str:
     return unquote(slug).lower()
 
 
-def kind_of(path: str) -> str:
-    if path.startswith("/dcl/"):
-        return "ledger"
-    if path.startswith("/csa-iot_products"):
-        return "listing"
-    if path.startswith("/csa_product/"):
-        return "detail"
-    return "other"
+def _product_url(base_url: str, product: Product) -> str:
+    return f"{base_url}/csa_product/{product.slug}/"
+
+
+def _truth_row(base_url: str, product: Product, rank: int, total: int) -> dict[str, Any]:
+    """A product's ground truth: where it stands (rank 0 = oldest of `total`), its details."""
+    from_newest = total - 1 - rank
+    return {
+        "url": _product_url(base_url, product),
+        "manufacturer": product.manufacturer,
+        "model": product.model,
+        "certificate_id": product.certificate_id,
+        "site_page": from_newest // PAGE_SIZE + 1,
+        "card_index": from_newest % PAGE_SIZE,
+        "page_id": rank // PAGE_SIZE,
+        "index_in_page": rank % PAGE_SIZE,
+        "details": product.details(base_url),
+    }
 
 
 class SimSite:
@@ -124,16 +82,9 @@ class SimSite:
         self.today = today
         self.initial_products = products
         self._lock = threading.RLock()
-        self._log_lock = threading.Lock()
         self.base_url = "http://127.0.0.1"
         self._seed_products, self._seed_gen = seed_products, seed_gen
-        self._faults = Faults()
-        self._fault_hits: Counter[str] = Counter()
-        self._short_served: Counter[int] = Counter()
-        self._by_url: Counter[str] = Counter()
-        self._by_kind: Counter[str] = Counter()
-        self._by_status: Counter[int] = Counter()
-        self._by_fault: Counter[str] = Counter()  # responses a fault changed, per fault
+        self._router = Router(self)
         self._listing_cache: dict[int, SimResponse] = {}
         self._detail_cache: dict[str, SimResponse] = {}
         self._ledger: SimLedger | None = None
@@ -189,21 +140,10 @@ class SimSite:
         return ListingSize.from_total(len(self._products))
 
     def product_url(self, product: Product) -> str:
-        return f"{self.base_url}/csa_product/{product.slug}/"
+        return _product_url(self.base_url, product)
 
     def _row(self, product: Product, rank: int, total: int) -> dict[str, Any]:
-        from_newest = total - 1 - rank
-        return {
-            "url": self.product_url(product),
-            "manufacturer": product.manufacturer,
-            "model": product.model,
-            "certificate_id": product.certificate_id,
-            "site_page": from_newest // PAGE_SIZE + 1,
-            "card_index": from_newest % PAGE_SIZE,
-            "page_id": rank // PAGE_SIZE,
-            "index_in_page": rank % PAGE_SIZE,
-            "details": product.details(self.base_url),
-        }
+        return _truth_row(self.base_url, product, rank, total)
 
     def truth(self) -> list[dict[str, Any]]:
         """Every product, newest first, with its position and its normalised details."""
@@ -260,47 +200,37 @@ class SimSite:
             return self._row(new, index, len(self._products))
 
     def reset(self) -> None:
-        """Back to the seed data set, no faults, an empty request log."""
+        """Back to the seed data set, no faults, no answers set, an empty request log."""
         with self._lock:
             self._load_seed()
             if self._ledger is not None:
                 self._ledger.reset()
-            self._faults = Faults()
-            self._fault_hits.clear()
-            self._short_served.clear()
-        self.clear_log()
+        self._router.reset()
+
+    def set_answer(self, path: str, response: SimResponse | None) -> None:
+        """Serve `response` for `path` (whatever the query) in place of the site's page, the
+        faults still applying; None serves the site's page again."""
+        self._router.set_answer(path, response)
 
     # ---------------------------------------------------------------- faults and log
 
     def set_faults(self, config: dict[str, Any]) -> None:
         """Replace the fault configuration (see the package docstring); {} clears it."""
-        faults = Faults.parse(config)
-        with self._lock:
-            self._faults = faults
-            self._fault_hits.clear()
-            self._short_served.clear()
+        self._router.injector.configure(Faults.parse(config))
 
     def faults(self) -> dict[str, Any]:
-        return self._faults.describe()
+        return self._router.injector.faults.describe()
 
     def clear_log(self) -> None:
-        with self._log_lock:
-            self._by_url.clear()
-            self._by_kind.clear()
-            self._by_status.clear()
-            self._by_fault.clear()
+        self._router.log.clear()
 
     def stats(self) -> dict[str, Any]:
         """Requests served (control requests under /__sim__/ excluded)."""
-        with self._log_lock:
-            by_kind = {kind: self._by_kind.get(kind, 0) for kind in KINDS}
-            return {
-                "total": sum(by_kind.values()),
-                "by_kind": by_kind,
-                "by_url": dict(self._by_url),
-                "by_status": {str(k): v for k, v in sorted(self._by_status.items())},
-                "by_fault": dict(sorted(self._by_fault.items())),
-            }
+        return self._router.log.stats()
+
+    def handle(self, method: str, target: str, body: bytes = b"") -> SimResponse:
+        """The response to one request (`target` = path and query as sent)."""
+        return self._router.handle(method, target, body)
 
     # ---------------------------------------------------------------- pages
 
@@ -308,11 +238,11 @@ class SimSite:
         """Render every page now (otherwise each is rendered on its first request)."""
         status = self.status()
         for page in range(1, max(status.total_pages, 1) + 1):
-            self._listing(page, status)
+            self.cached_listing(page)
         for product in list(self._products):
-            self._detail(unquote(product.slug))
+            self.cached_detail(unquote(product.slug))
 
-    def _listing(self, page: int, status: ListingSize) -> SimResponse:
+    def cached_listing(self, page: int) -> SimResponse:
         cached = self._listing_cache.get(page)
         if cached is not None:
             return cached
@@ -324,13 +254,22 @@ class SimSite:
             self._listing_cache[page] = response
             return response
 
+    def short_listing(self, page: int, cards: int | None) -> SimResponse:
+        """Listing `page` showing only its first `cards` cards (default half, rounded down)."""
+        with self._lock:
+            products = self._page_products(page)
+            keep = len(products) // 2 if cards is None else min(cards, len(products) - 1)
+            html = render.listing_page(self.base_url, page, self.status().total_pages,
+                                       products[: max(keep, 0)])
+        return SimResponse(200, html.encode())
+
     def _page_products(self, page: int) -> list[Product]:
         total = len(self._products)
         high = total - (page - 1) * PAGE_SIZE
         low = max(0, high - PAGE_SIZE)
         return self._products[low:high][::-1] if high > 0 else []
 
-    def _detail(self, slug_key: str) -> SimResponse | None:
+    def cached_detail(self, slug_key: str) -> SimResponse | None:
         cached = self._detail_cache.get(slug_key)
         if cached is not None:
             return cached
@@ -342,222 +281,5 @@ class SimSite:
             self._detail_cache[slug_key] = response
             return response
 
-    def _not_found(self) -> SimResponse:
+    def not_found(self) -> SimResponse:
         return SimResponse(404, render.not_found_page(self.base_url).encode())
-
-    # ---------------------------------------------------------------- requests
-
-    def handle(self, method: str, target: str, body: bytes = b"") -> SimResponse:
-        """The response to one request (`target` = path and query as sent)."""
-        path, _, query = target.partition("?")
-        if path.startswith("/__sim__/"):
-            return self._control(method, path, query, body)
-        kind = kind_of(path)
-        response = self._serve(path, query, target, kind)
-        with self._log_lock:
-            self._by_url[target] += 1
-            self._by_kind[kind] += 1
-            self._by_status[0 if response.drop else response.status] += 1
-        return response
-
-    def _page_number(self, path: str, query: str) -> int | None:
-        """Listing page asked for, None when the path is not a listing."""
-        if path in ("/csa-iot_products/", "/csa-iot_products"):
-            for key, value in parse_qsl(query, keep_blank_values=True):
-                if key == "paged":
-                    return max(int(value), 1) if value.isdigit() else 1
-            return 1
-        match = _PAGE_PATH.match(path)
-        return max(int(match.group(1)), 1) if match else None
-
-    def _serve(self, path: str, query: str, target: str, kind: str) -> SimResponse:
-        faults = self._faults
-        page = self._page_number(path, query) if kind == "listing" else None
-        delay = 0.0
-        short = truncate = relayout = False
-        if faults.active:
-            if faults.blocked:
-                return SimResponse(403, render.blocked_page().encode())
-            keys = {target, path}
-            if page is not None:
-                canonical = render.page_path(page)
-                keys |= {canonical, f"{canonical}?{query}" if query else canonical}
-            with self._lock:
-                self._fault_hits[target] += 1
-                nth = self._fault_hits[target]
-
-            def hit(name: str) -> bool:
-                if not _hits(name):
-                    return False
-                if name != "short_listing":  # counted when served (short_listing_times)
-                    with self._log_lock:
-                        self._by_fault[name] += 1
-                return True
-
-            def _hits(name: str) -> bool:
-                rule = getattr(faults, name)
-                if not rule.active:
-                    return False
-                if rule.everything or (page is not None and page in rule.pages):
-                    return True
-                if rule.paths and not keys.isdisjoint(rule.paths):
-                    return True
-                if rule.prefixes and rule.matches(target):
-                    return True
-                return (
-                    rule.rate > 0
-                    and kind in faults.kinds
-                    and draw(faults.seed, name, target, nth) < rule.rate
-                )
-
-            if hit("down"):
-                return SimResponse(0, drop=True)
-            if hit("slow"):
-                delay = faults.slow_delay
-            if hit("too_many"):
-                return SimResponse(
-                    429, render.error_page(429, "Too Many Requests").encode(),
-                    headers=(("Retry-After", str(faults.retry_after)),), delay=delay,
-                )
-            if hit("unavailable"):
-                headers: tuple[tuple[str, str], ...] = ()
-                if faults.unavailable_retry_after is not None:
-                    headers = (("Retry-After", str(faults.unavailable_retry_after)),)
-                return SimResponse(
-                    503, render.error_page(503, "Service Unavailable").encode(),
-                    headers=headers, delay=delay,
-                )
-            if hit("error"):
-                return SimResponse(
-                    500, render.error_page(500, "Internal Server Error").encode(), delay=delay
-                )
-            changed = _api_changed(hit)
-            if changed is not None:
-                return changed.with_delay(delay)
-            if hit("html_error"):  # a proxy's error page where JSON was expected
-                return SimResponse(faults.html_error_status,
-                                   render.error_page(502, "Bad Gateway").encode(), delay=delay)
-            short = page is not None and hit("short_listing")
-            truncate = hit("truncate")
-            relayout = hit("layout")
-        if kind == "ledger":
-            status, body = self.ledger.respond(path, query)
-            response = SimResponse(status, body, JSON)
-        else:
-            response = self._route(path, page, kind, faults, short)
-        if relayout and response.status == 200 and response.content_type == HTML:
-            response = SimResponse(200, relaid(response.body))
-        if truncate and response.status == 200 and response.content_type in (HTML, JSON):
-            cut = response.body[: int(len(response.body) * faults.truncate_at)]
-            end = cut.lower().rfind(b"</html")
-            response = SimResponse(200, cut if end < 0 else cut[:end])
-        return response.with_delay(delay)
-
-    def _route(
-        self, path: str, page: int | None, kind: str, faults: Faults, short: bool
-    ) -> SimResponse:
-        if page is not None:
-            status = self.status()
-            last = max(status.total_pages, 1)
-            if page > last:
-                if faults.beyond_end == "redirect":
-                    location = render.page_url(self.base_url, last)
-                    return SimResponse(302, b"", headers=(("Location", location),))
-                if faults.beyond_end != "last":
-                    return self._not_found()
-                page = last
-            if short:
-                with self._lock:
-                    if faults.short_listing_times and (
-                        self._short_served[page] >= faults.short_listing_times
-                    ):
-                        short = False
-                    else:
-                        self._short_served[page] += 1
-                        with self._log_lock:
-                            self._by_fault["short_listing"] += 1
-            if short:
-                with self._lock:
-                    products = self._page_products(page)
-                    keep = faults.short_listing_cards
-                    keep = len(products) // 2 if keep is None else min(keep, len(products) - 1)
-                    html = render.listing_page(self.base_url, page, status.total_pages,
-                                               products[: max(keep, 0)])
-                return SimResponse(200, html.encode())
-            return self._listing(page, status)
-        if kind == "detail":
-            match = _DETAIL_PATH.match(path)
-            found = self._detail(unquote(match.group(1)).lower()) if match else None
-            return found if found is not None else self._not_found()
-        if path == "/robots.txt":
-            body = render.ROBOTS_TXT.format(base=self.base_url).encode()
-            return SimResponse(200, body, "text/plain; charset=UTF-8")
-        if path == "/":
-            return SimResponse(200, render.home_page(self.base_url).encode())
-        if path.startswith("/wp-content/uploads/") and path.endswith(".pdf"):
-            return SimResponse(200, b"%PDF-1.4\n% simulated compliance document\n%%EOF\n",
-                               "application/pdf")
-        return self._not_found()
-
-    # ---------------------------------------------------------------- /__sim__/ control
-
-    def _control(self, method: str, path: str, query: str, body: bytes) -> SimResponse:
-        params = dict(parse_qsl(query, keep_blank_values=True))
-        action = path[len("/__sim__/"):].strip("/")
-        try:
-            if action.startswith("ledger/"):
-                data = json.loads(body.decode() or "{}") if body.strip() else {}
-                status, answer = ledger_control(
-                    self.ledger, method, action[len("ledger/"):], {**params, **data})
-                return _json(answer, status)
-            if method in ("GET", "HEAD"):
-                if action == "stats":
-                    return _json(self.stats())
-                if action == "truth":
-                    return _json(self.truth())
-                if action == "status":
-                    s = self.status()
-                    return _json({"total_pages": s.total_pages,
-                                  "last_page_count": s.last_page_count, "total": s.total})
-                if action == "faults":
-                    return _json(self.faults())
-                return _json({"error": f"unknown control GET {path}"}, 404)
-            if method != "POST":
-                return _json({"error": "use GET or POST"}, 405)
-            data = json.loads(body.decode() or "{}") if body.strip() else {}
-            if action == "add":
-                count = int(params.get("count", data.get("count", 1)))
-                return _json({"added": self.add_products(count)})
-            if action == "remove":
-                url = params.get("url") or data.get("url") or ""
-                self.remove_product(url)
-                return _json({"removed": url})
-            if action == "update":
-                url = params.get("url") or data.pop("url", "")
-                fields = data.get("fields", data) if isinstance(data, dict) else {}
-                return _json(self.update_product(url, **fields))
-            if action == "faults":
-                self.set_faults(data)
-                return _json({"faults": self.faults()})
-            if action == "reset":
-                self.reset()
-                return _json({"reset": True})
-            if action == "clear_log":
-                self.clear_log()
-                return _json({"cleared": True})
-            return _json({"error": f"unknown control POST {path}"}, 404)
-        except KeyError as exc:
-            return _json({"error": str(exc.args[0] if exc.args else exc)}, 404)
-        except (ValueError, TypeError) as exc:
-            return _json({"error": str(exc)}, 400)
-
-
-def _api_changed(hit: Any) -> SimResponse | None:
-    """The answers of an API that changed under the client: 400 (code 3) or 501 (code 12)."""
-    if hit("bad_request"):
-        status, body = ledger_bad_request("unknown field in the request")
-        return SimResponse(status, to_json(body), JSON)
-    if hit("not_implemented"):
-        status, body = LEDGER_NOT_IMPLEMENTED
-        return SimResponse(status, to_json(body), JSON)
-    return None

@@ -3,13 +3,14 @@ bytes, a wrong encoding, 50 MB), cards linking off the site, detail fields carry
 formula text, and bad arguments, settings and databases. The crawl never crashes, never follows
 a link off the site, stores text verbatim, and refuses what it cannot use with one line.
 
-Bad pages are served by a small server in front of the simulator (`Storefront`): it answers the
-paths a test overrides and passes every other request to the simulator's SimSite.
+Bad pages are the simulator's own answers for the paths a test sets (`site.set_answer`): its
+faults, its request log and every other page stay as they are.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import random
 import re
 import sqlite3
@@ -22,35 +23,34 @@ from urllib.parse import urlsplit
 
 import pytest
 from crawl_helpers import (
-    Storefront,
     assert_db_matches_truth,
     crawl,
     html_answer,
     integrity,
+    requested_paths,
     rows,
+    site_html,
     stored_details,
     stored_products,
 )
 
-from certis_scraper.simsite import SimSite
+from certis_scraper.simsite import SimResponse, SimServer
 from certis_scraper.simsite import render as sim_render
 
+MakeSim = Callable[..., SimServer]
 FAST_FAIL = {"RETRY_TIMES": "1", "CERTIS_INCOMPLETE_RETRIES": "1", "CERTIS_RETRY_ROUNDS": "1"}
 
 
 @pytest.fixture
-def storefront(sim_site_factory: Callable[..., SimSite]) -> Iterator[Storefront]:
-    front = Storefront(sim_site_factory(products=120, seed=9))  # 10 listing pages
-    yield front
-    front.stop()
+def storefront(make_sim: MakeSim) -> SimServer:
+    return make_sim(products=120, seed=9)  # 10 listing pages
 
 
 def page(n: int) -> str:
     return sim_render.page_path(n)
 
 
-def truth_of(front: Storefront) -> list[dict[str, Any]]:
-    assert front.site is not None
+def truth_of(front: SimServer) -> list[dict[str, Any]]:
     return front.site.truth()
 
 
@@ -65,7 +65,7 @@ def assert_one_line_error(result: Any, needle: str, exitcode: int) -> None:
 
 
 def assert_rest_stored_and_next_run_completes(
-    front: Storefront, db: Path, bad_pages: set[int], bad_path: str
+    front: SimServer, db: Path, bad_pages: set[int], bad_path: str
 ) -> None:
     """Products of the good pages are stored at their positions; once the bad page is fixed,
     the next run fetches it (and only the listing pages it needs) and completes the copy."""
@@ -75,13 +75,12 @@ def assert_rest_stored_and_next_run_completes(
         if t["site_page"] not in bad_pages:
             row = stored[t["url"]]
             assert (row["page_id"], row["index_in_page"]) == (t["page_id"], t["index_in_page"])
-    front.httpd.overrides.pop(bad_path)
-    front.hits.clear()
+    front.site.set_answer(bad_path, None)
+    front.site.clear_log()
     result = crawl(front.listing_url, db)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert front.site is not None
     assert_db_matches_truth(db, front.site)
-    pages = {p for p in front.hits if p.startswith("/csa-iot_products/")}
+    pages = {p for p in requested_paths(front.site) if p.startswith("/csa-iot_products/")}
     assert page(min(bad_pages)) in pages
     assert len(pages) <= len(bad_pages) + 2
 
@@ -89,27 +88,26 @@ def assert_rest_stored_and_next_run_completes(
 # --- listing pages that are not what they should be ------------------------------------------
 
 
-def test_listing_page_with_renamed_selectors(storefront: Storefront, tmp_path: Path) -> None:
+def test_listing_page_with_renamed_selectors(storefront: SimServer, tmp_path: Path) -> None:
     """The site's markup drifted on page 3: no `post-feed`, no `type-product` cards."""
-    html = storefront.html(page(3) + "?x")
+    html = site_html(storefront.site, page(3))
     drifted = html.replace("post-feed", "grid-feed").replace("type-product", "type-item")
-    storefront.override(page(3), html_answer(drifted.encode()))
+    storefront.site.set_answer(page(3), html_answer(drifted.encode()))
     db = tmp_path / "certis.db"
     result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
     assert result.returncode == 0, result.stderr[-3000:]
     assert_clean(result.stderr)
-    assert "Still failing after 1 retry rounds: listing pages 3" in result.stderr
     run = rows(db, "SELECT stats FROM crawl_runs")[-1]
-    assert '"certis/result/pages_failed": [3]' in run["stats"]
+    assert json.loads(run["stats"])["certis/result/pages_failed"] == [3]
     assert_rest_stored_and_next_run_completes(storefront, db, {3}, page(3))
 
 
-def test_listing_cards_without_their_fields(storefront: Storefront, tmp_path: Path) -> None:
+def test_listing_cards_without_their_fields(storefront: SimServer, tmp_path: Path) -> None:
     """Cards whose company / title / certificate elements are missing: stored without those
     values (never invented), at their positions; the next run fills them from the site."""
-    html = storefront.html(page(4) + "?x")
+    html = site_html(storefront.site, page(4))
     bare = re.sub(r'class="entry-(company|title|certificate-id)[^"]*"', 'class="x"', html)
-    storefront.override(page(4), html_answer(bare.encode()))
+    storefront.site.set_answer(page(4), html_answer(bare.encode()))
     db = tmp_path / "certis.db"
     result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -121,17 +119,16 @@ def test_listing_cards_without_their_fields(storefront: Storefront, tmp_path: Pa
         row = stored[t["url"]]
         assert (row["page_id"], row["index_in_page"]) == (t["page_id"], t["index_in_page"])
         assert row["manufacturer"] is None and row["model"] is None
-    storefront.httpd.overrides.pop(page(4))
+    storefront.site.set_answer(page(4), None)
     assert crawl(storefront.listing_url, db, "mode=full").returncode == 0
-    assert storefront.site is not None
     assert_db_matches_truth(db, storefront.site)
 
 
-def test_empty_product_feed(storefront: Storefront, tmp_path: Path) -> None:
-    html = storefront.html(page(5) + "?x")
+def test_empty_product_feed(storefront: SimServer, tmp_path: Path) -> None:
+    html = site_html(storefront.site, page(5))
     empty = re.sub(r"<article class=\"[^\"]*type-product.*?</article>", "", html, flags=re.S)
     assert "type-product" not in empty and "post-feed" in empty
-    storefront.override(page(5), html_answer(empty.encode()))
+    storefront.site.set_answer(page(5), html_answer(empty.encode()))
     db = tmp_path / "certis.db"
     result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -142,21 +139,21 @@ def test_empty_product_feed(storefront: Storefront, tmp_path: Path) -> None:
     assert_rest_stored_and_next_run_completes(storefront, db, {5}, page(5))
 
 
-def test_garbage_bytes_instead_of_a_listing_page(storefront: Storefront, tmp_path: Path) -> None:
+def test_garbage_bytes_instead_of_a_listing_page(storefront: SimServer, tmp_path: Path) -> None:
     garbage = random.Random(3).randbytes(40_000)
-    storefront.override(page(6), html_answer(garbage))
+    storefront.site.set_answer(page(6), html_answer(garbage))
     db = tmp_path / "certis.db"
     result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
     assert result.returncode == 0, result.stderr[-3000:]
     assert_clean(result.stderr)
-    assert "listing pages 6" in result.stderr
+    assert result.stat("certis/result/pages_failed") == [6]
     assert_rest_stored_and_next_run_completes(storefront, db, {6}, page(6))
 
 
 def test_garbage_bytes_as_the_first_page_stop_the_run(
-    storefront: Storefront, tmp_path: Path
+    storefront: SimServer, tmp_path: Path
 ) -> None:
-    storefront.override(page(1), html_answer(random.Random(4).randbytes(40_000)))
+    storefront.site.set_answer(page(1), html_answer(random.Random(4).randbytes(40_000)))
     db = tmp_path / "certis.db"
     result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
     assert_one_line_error(result, "does not look like the certified-products listing", 1)
@@ -166,10 +163,10 @@ def test_garbage_bytes_as_the_first_page_stop_the_run(
     assert rows(db, "SELECT url FROM products") == []
 
 
-def test_garbage_bytes_instead_of_a_detail_page(storefront: Storefront, tmp_path: Path) -> None:
+def test_garbage_bytes_instead_of_a_detail_page(storefront: SimServer, tmp_path: Path) -> None:
     victim = truth_of(storefront)[30]
     path = urlsplit(victim["url"]).path
-    storefront.override(path, html_answer(random.Random(5).randbytes(20_000)))
+    storefront.site.set_answer(path, html_answer(random.Random(5).randbytes(20_000)))
     db = tmp_path / "certis.db"
     result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -177,40 +174,37 @@ def test_garbage_bytes_instead_of_a_detail_page(storefront: Storefront, tmp_path
     details = stored_details(db)
     assert victim["url"] not in details and len(details) == 119
     assert victim["url"] in stored_products(db)
-    storefront.httpd.overrides.pop(path)
+    storefront.site.set_answer(path, None)
     assert crawl(storefront.listing_url, db).returncode == 0
-    assert storefront.site is not None
     assert_db_matches_truth(db, storefront.site)
 
 
 def test_listing_in_a_legacy_encoding_declared_right(
-    storefront: Storefront, tmp_path: Path
+    storefront: SimServer, tmp_path: Path
 ) -> None:
     """A page sent as ISO-8859-1 (characters outside it as entities) reads exactly as UTF-8."""
     for n in (2, 3):
-        html = storefront.html(page(n) + "?x")
+        html = site_html(storefront.site, page(n))
         latin = html.encode("iso-8859-1", errors="xmlcharrefreplace")
-        storefront.override(page(n), html_answer(latin, "text/html; charset=ISO-8859-1"))
+        storefront.site.set_answer(page(n), html_answer(latin, "text/html; charset=ISO-8859-1"))
     db = tmp_path / "certis.db"
     result = crawl(storefront.listing_url, db)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert storefront.site is not None
     assert_db_matches_truth(db, storefront.site)
     assert any(not t["manufacturer"].isascii() for t in truth_of(storefront) if t["site_page"] < 4)
 
 
-def test_listing_in_a_wrong_encoding(storefront: Storefront, tmp_path: Path) -> None:
+def test_listing_in_a_wrong_encoding(storefront: SimServer, tmp_path: Path) -> None:
     """A page sent as Windows-1252 but declared UTF-8: no crash, every card at its position;
     the names read from it are what the page says (mis-decoded), and a full run with the page
     fixed records the corrections in product_changes."""
-    html = storefront.html(page(3) + "?x")
+    html = site_html(storefront.site, page(3))
     wrong = html.encode("cp1252", errors="xmlcharrefreplace")
-    storefront.override(page(3), html_answer(wrong))
+    storefront.site.set_answer(page(3), html_answer(wrong))
     db = tmp_path / "certis.db"
     result = crawl(storefront.listing_url, db)
     assert result.returncode == 0, result.stderr[-3000:]
     assert_clean(result.stderr)
-    assert storefront.site is not None
     truth = truth_of(storefront)
     stored = stored_products(db)
     assert set(stored) == {t["url"] for t in truth}
@@ -223,14 +217,14 @@ def test_listing_in_a_wrong_encoding(storefront: Storefront, tmp_path: Path) -> 
         u for u, r in stored.items() if "\ufffd" in (r["manufacturer"] or "") + (r["model"] or "")
     }
     assert len(garbled) == 3  # the three cards of page 3 with non-ASCII names
-    storefront.httpd.overrides.pop(page(3))
+    storefront.site.set_answer(page(3), None)
     assert crawl(storefront.listing_url, db, "mode=full").returncode == 0
     assert_db_matches_truth(db, storefront.site)
     corrected = {r["url"] for r in rows(db, "SELECT url FROM product_changes")}
     assert corrected == garbled
 
 
-def test_50_mb_response_is_refused(storefront: Storefront, tmp_path: Path) -> None:
+def test_50_mb_response_is_refused(storefront: SimServer, tmp_path: Path) -> None:
     """A 50 MB detail page (streamed, no Content-Length) is cut off at DOWNLOAD_MAXSIZE."""
     from certis_scraper import settings as project_settings
 
@@ -239,25 +233,23 @@ def test_50_mb_response_is_refused(storefront: Storefront, tmp_path: Path) -> No
     path = urlsplit(victim["url"]).path
     sent: list[int] = []
 
-    def huge() -> tuple[int, dict[str, str], Iterator[bytes]]:
-        def chunks() -> Iterator[bytes]:
-            chunk = b"<p>" + b"x" * (1024 * 1024 - 7) + b"</p>\n"
-            for _ in range(50):
-                sent.append(len(chunk))
-                yield chunk
+    def chunks() -> Iterator[bytes]:
+        chunk = b"<p>" + b"x" * (1024 * 1024 - 7) + b"</p>\n"
+        for _ in range(50):
+            sent.append(len(chunk))
+            yield chunk
 
-        return 200, {"Content-Type": "text/html; charset=UTF-8"}, chunks()
-
-    storefront.override(path, huge)
+    storefront.site.set_answer(path, SimResponse(200, chunks=chunks))
     db = tmp_path / "certis.db"
     started = time.monotonic()
     result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
     assert time.monotonic() - started < 60
     assert result.returncode == 0, result.stderr[-3000:]
     assert_clean(result.stderr)
-    assert "larger than download max size" in result.stderr
     # The client hung up long before the 50 MB were sent, on every attempt.
-    attempts = storefront.hits[path]
+    attempts = requested_paths(storefront.site)[path]
+    cancelled = "downloader/exception_type_count/scrapy.exceptions.DownloadCancelledError"
+    assert result.stat(cancelled) == attempts
     assert sum(sent) < attempts * 20 * 1024 * 1024
     details = stored_details(db)
     assert victim["url"] not in details and len(details) == 119
@@ -265,45 +257,42 @@ def test_50_mb_response_is_refused(storefront: Storefront, tmp_path: Path) -> No
 
 
 def test_cards_linking_off_the_site_are_never_followed(
-    storefront: Storefront, tmp_path: Path
+    storefront: SimServer, make_sim: MakeSim, tmp_path: Path
 ) -> None:
-    elsewhere = Storefront(None)  # another host (another port of loopback): must see nothing
-    try:
-        truth = truth_of(storefront)
-        on_page_3 = [t for t in truth if t["site_page"] == 3]
-        html = storefront.html(page(3) + "?x")
-        offsite = {
-            on_page_3[0]["url"]: f"{elsewhere.base_url}/csa_product/not-ours/",
-            on_page_3[1]["url"]: f"{storefront.base_url}/wp-admin/not-a-product/",
-            on_page_3[2]["url"]: "javascript:alert(1)",
-        }
-        for ours, theirs in offsite.items():
-            html = html.replace(f'href="{ours}"', f'href="{theirs}"')
-        storefront.override(page(3), html_answer(html.encode()))
-        db = tmp_path / "certis.db"
-        result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
-        assert result.returncode == 0, result.stderr[-3000:]
-        assert_clean(result.stderr)
-        assert sum(elsewhere.hits.values()) == 0
-        assert "/wp-admin/not-a-product/" not in storefront.hits
-        requested = set(storefront.hits)
-        assert all(
-            p.startswith(("/csa-iot_products/", "/csa_product/")) or p == "/robots.txt"
-            for p in requested
-        ), requested
-        stored = stored_products(db)
-        assert not set(offsite) & set(stored)
-        assert {t["url"] for t in truth} - set(offsite) == set(stored)
-        # Every product is placed right, those beside the bad cards too: they keep their places.
-        for t in truth:
-            if t["url"] not in offsite:
-                row = stored[t["url"]]
-                assert (row["page_id"], row["index_in_page"]) == (
-                    t["page_id"],
-                    t["index_in_page"],
-                )
-    finally:
-        elsewhere.stop()
+    elsewhere = make_sim(products=0)  # another host (another port of loopback): must see nothing
+    truth = truth_of(storefront)
+    on_page_3 = [t for t in truth if t["site_page"] == 3]
+    html = site_html(storefront.site, page(3))
+    offsite = {
+        on_page_3[0]["url"]: f"{elsewhere.base_url}/csa_product/not-ours/",
+        on_page_3[1]["url"]: f"{storefront.base_url}/wp-admin/not-a-product/",
+        on_page_3[2]["url"]: "javascript:alert(1)",
+    }
+    for ours, theirs in offsite.items():
+        html = html.replace(f'href="{ours}"', f'href="{theirs}"')
+    storefront.site.set_answer(page(3), html_answer(html.encode()))
+    db = tmp_path / "certis.db"
+    result = crawl(storefront.listing_url, db, settings=FAST_FAIL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_clean(result.stderr)
+    assert elsewhere.site.stats()["total"] == 0
+    requested = set(requested_paths(storefront.site))
+    assert "/wp-admin/not-a-product/" not in requested
+    assert all(
+        p.startswith(("/csa-iot_products/", "/csa_product/")) or p == "/robots.txt"
+        for p in requested
+    ), requested
+    stored = stored_products(db)
+    assert not set(offsite) & set(stored)
+    assert {t["url"] for t in truth} - set(offsite) == set(stored)
+    # Every product is placed right, those beside the bad cards too: they keep their places.
+    for t in truth:
+        if t["url"] not in offsite:
+            row = stored[t["url"]]
+            assert (row["page_id"], row["index_in_page"]) == (
+                t["page_id"],
+                t["index_in_page"],
+            )
 
 
 def test_script_and_formula_strings_are_stored_verbatim(make_sim: Any, tmp_path: Path) -> None:
@@ -426,7 +415,7 @@ def test_database_locked_for_a_while_mid_run_loses_nothing(make_sim: Any, tmp_pa
     assert released, "the lock was never taken"
     assert result.returncode == 0, result.stderr[-3000:]
     assert_clean(result.stderr)
-    assert "Database busy" in result.stderr
+    assert result.stat("certis/store/busy") >= 1
     assert integrity(db) == "ok"
     site.set_faults({})
     assert_db_matches_truth(db, site)

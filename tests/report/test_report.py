@@ -15,8 +15,6 @@ from typing import Any
 import pytest
 from crawl_helpers import rows, scrapy
 
-from benchmarks.bench_report import fill
-from benchmarks.bench_store import items
 from certis_scraper.report import ReportError, ReportFilters, build_report, write_report
 from certis_scraper.report.data import (
     OTHER,
@@ -29,6 +27,7 @@ from certis_scraper.report.data import (
     top_vendors,
     transport_shares,
 )
+from certis_scraper.simsite.stored import crawled_items, fill_store
 from certis_scraper.store import Store
 
 PRODUCTS = 600
@@ -38,14 +37,14 @@ TODAY = date(2025, 6, 30)  # the simulated data end here
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("report") / "certis.db"
-    fill(path, PRODUCTS)
+    fill_store(path, PRODUCTS, today=TODAY)
     return path
 
 
 @pytest.fixture(scope="module")
 def truth(db: Path) -> dict[str, Any]:
     """The simulator's products, with what the second run withdrew, from the database."""
-    _, details = items(PRODUCTS)
+    _, details = crawled_items(PRODUCTS, today=TODAY)
     removed = {r["url"] for r in rows(db, "SELECT url FROM products WHERE removed_at IS NOT NULL")}
     live = [d for d in details if d["url"] not in removed]
     return {"details": details, "live": live, "removed": removed}

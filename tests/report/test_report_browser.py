@@ -22,8 +22,8 @@ import pytest
 from browser import Chromium, find_chromium
 from PIL import Image
 
-from benchmarks.bench_report import fill
 from certis_scraper.report import write_report
+from certis_scraper.simsite.stored import fill_store
 from certis_scraper.store import Store
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -151,7 +151,7 @@ def test_report_renders_every_chart_and_fetches_nothing(
     chromium: Chromium, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # the page names the database as given: certis.db
-    fill(Path("certis.db"), 5800)
+    fill_store(Path("certis.db"), 5800, today=date(2025, 6, 30))
     site = tmp_path / "site"
     site.mkdir()
     with Store.open("certis.db", readonly=True) as store:

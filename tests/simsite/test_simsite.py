@@ -19,7 +19,7 @@ from parsel import Selector
 from certis_scraper.items import DETAIL_FIELDS, ProductDetailItem
 from certis_scraper.pages import parse_detail, parse_listing
 from certis_scraper.positions import PAGE_SIZE, ListingSize, position
-from certis_scraper.simsite import SimServer, SimSite
+from certis_scraper.simsite import SimResponse, SimServer, SimSite
 from certis_scraper.site import page_url
 
 MakeSim = Callable[..., SimServer]
@@ -716,3 +716,32 @@ def test_fault_true_means_every_request_of_the_kinds(sim: SimServer) -> None:
     assert client.get(sim.base_url + "/robots.txt")[0] == 200
     sim.site.set_faults({"error": True, "kinds": ["listing", "detail", "other"]})
     assert client.get(sim.base_url + "/robots.txt")[0] == 500
+
+
+def test_a_set_answer_replaces_a_page_and_faults_still_apply(sim: SimServer) -> None:
+    client = Client(sim)
+    path = urlsplit(page_url(sim.listing_url, 2)).path
+    sim.site.set_answer(path, SimResponse(200, b"<html>changed</html>"))
+    assert client.html(page_url(sim.listing_url, 2)) == "<html>changed</html>"
+    assert client.html(sim.base_url + path) == "<html>changed</html>"  # whatever the query
+    sim.site.set_faults({"slow": [path], "slow_delay": 0.3})
+    started = time.monotonic()
+    assert client.html(sim.base_url + path) == "<html>changed</html>"
+    assert time.monotonic() - started >= 0.3
+    sim.site.set_faults({"error": [path]})
+    assert client.get(sim.base_url + path)[0] == 500
+    sim.site.set_faults({})
+    sim.site.set_answer(path, None)
+    assert len(cards(client.html(sim.base_url + path))) == PAGE_SIZE
+    assert sim.site.stats()["by_url"][path] == 4
+
+
+def test_a_streamed_answer_has_no_length_and_ends_with_the_connection(sim: SimServer) -> None:
+    sim.site.set_answer("/big/", SimResponse(200, chunks=lambda: (b"x" * 1000 for _ in range(5))))
+    conn = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=5)
+    conn.request("GET", "/big/")
+    response = conn.getresponse()
+    assert response.getheader("Content-Length") is None
+    assert response.getheader("Connection") == "close"
+    assert response.read() == b"x" * 5000
+    conn.close()

@@ -18,6 +18,7 @@ from crawl_helpers import (
     listing_pages_requested,
     rows,
     stored_products,
+    url_requests,
 )
 
 from certis_scraper.site import page_url
@@ -42,11 +43,6 @@ def when(condition: Callable[[], bool], action: Callable[[], None]) -> Iterator[
     finally:
         stop.set()
         thread.join(timeout=5)
-
-
-def requests_of(site: Any, url: str) -> int:
-    path = url.split("//", 1)[1].split("/", 1)[1]
-    return int(site.stats()["by_url"].get("/" + path, 0))
 
 
 def test_page_short_of_cards_is_asked_again_and_merged(sim: Any, tmp_path: Path) -> None:
@@ -88,7 +84,7 @@ def test_retry_after_is_honoured(sim: Any, tmp_path: Path) -> None:
     sim.site.set_faults({"too_many": [2], "retry_after": 1})
     db = tmp_path / "certis.db"
     # Lift the 429 once the spider has been told to wait, as a rate limit would.
-    with when(lambda: requests_of(sim.site, page2) >= 2, lambda: sim.site.set_faults({})):
+    with when(lambda: url_requests(sim.site, page2) >= 2, lambda: sim.site.set_faults({})):
         started = time.monotonic()
         result = crawl(sim.listing_url, db)
         elapsed = time.monotonic() - started
@@ -103,7 +99,7 @@ def test_pages_still_failing_are_retried_in_rounds_when_idle(sim: Any, tmp_path:
     sim.site.set_faults({"error": [4]})
     db = tmp_path / "certis.db"
     # Scrapy's own retries (RETRY_TIMES=2: 3 attempts) give up; the site recovers later.
-    with when(lambda: requests_of(sim.site, page4) >= 3, lambda: sim.site.set_faults({})):
+    with when(lambda: url_requests(sim.site, page4) >= 3, lambda: sim.site.set_faults({})):
         result = crawl(sim.listing_url, db, settings={"RETRY_TIMES": "2"})
     assert result.returncode == 0, result.log[-3000:]
     assert result.stat("certis/retry_rounds") == 1
@@ -196,7 +192,7 @@ def test_a_page_gone_beyond_the_end_is_failed_then_full_mode_reconciles(
         site.set_faults({"beyond_end": beyond_end})  # 48 products: 4 pages
 
     db = tmp_path / "certis.db"
-    with when(lambda: requests_of(site, page5) >= 3, shrink):
+    with when(lambda: url_requests(site, page5) >= 3, shrink):
         result = crawl(server.listing_url, db, settings={"RETRY_TIMES": "2", "CERTIS_DETAILS": "0"})
     assert result.returncode == 0, result.log[-3000:]
     assert "Traceback" not in result.log

@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 from crawl_helpers import (
-    Storefront,
     assert_db_matches_truth,
     crawl,
     html_answer,
     listing_pages_requested,
+    requested_paths,
     requests_of,
     rows,
+    site_html,
     stored_products,
 )
 
@@ -87,31 +88,27 @@ def test_an_incremental_run_with_nothing_new_still_makes_two_status_requests(
     assert result.stat("certis/status/last_page_unconfirmed") == 0
 
 
-def test_an_off_site_card_on_page_t_keeps_every_rank(sim_site_factory: Any, tmp_path: Path) -> None:
-    front = Storefront(sim_site_factory(products=130, seed=9))  # 11 pages, 10 on the last
-    try:
-        assert front.site is not None
-        truth = front.site.truth()
-        last = [t for t in truth if t["site_page"] == 11]
-        path = sim_render.page_path(11)
-        html = front.html(path + "?x").replace(
-            f'href="{last[0]["url"]}"', 'href="https://elsewhere.example/csa_product/x/"'
-        )
-        front.override(path, html_answer(html.encode()))
-        db = tmp_path / "certis.db"
-        result = crawl(front.listing_url, db, settings=NO_DETAILS)
-        assert result.returncode == 0, result.log[-3000:]
-        stored = stored_products(db)
-        assert last[0]["url"] not in stored and len(stored) == 129
-        for t in truth[1:] if truth[0] is last[0] else truth:
-            if t["url"] in stored:
-                row = stored[t["url"]]
-                assert (row["page_id"], row["index_in_page"]) == (t["page_id"], t["index_in_page"])
-        assert rows(db, "SELECT site_total_products FROM crawl_runs")[-1] == {
-            "site_total_products": 130
-        }
-    finally:
-        front.stop()
+def test_an_off_site_card_on_page_t_keeps_every_rank(make_sim: Any, tmp_path: Path) -> None:
+    front = make_sim(products=130, seed=9)  # 11 pages, 10 on the last
+    truth = front.site.truth()
+    last = [t for t in truth if t["site_page"] == 11]
+    path = sim_render.page_path(11)
+    html = site_html(front.site, path).replace(
+        f'href="{last[0]["url"]}"', 'href="https://elsewhere.example/csa_product/x/"'
+    )
+    front.site.set_answer(path, html_answer(html.encode()))
+    db = tmp_path / "certis.db"
+    result = crawl(front.listing_url, db, settings=NO_DETAILS)
+    assert result.returncode == 0, result.log[-3000:]
+    stored = stored_products(db)
+    assert last[0]["url"] not in stored and len(stored) == 129
+    for t in truth[1:] if truth[0] is last[0] else truth:
+        if t["url"] in stored:
+            row = stored[t["url"]]
+            assert (row["page_id"], row["index_in_page"]) == (t["page_id"], t["index_in_page"])
+    assert rows(db, "SELECT site_total_products FROM crawl_runs")[-1] == {
+        "site_total_products": 130
+    }
 
 
 def test_a_withdrawn_product_is_asked_for_once_at_most(make_sim: Any, tmp_path: Path) -> None:
@@ -264,31 +261,27 @@ def test_page_failed_is_final_only_when_nothing_retries_it(sim: Any, tmp_path: P
 
 @pytest.mark.parametrize("beyond_end", ["404", "redirect"])
 def test_page_1_claiming_more_pages_than_the_site_has(
-    sim_site_factory: Any, tmp_path: Path, beyond_end: str
+    make_sim: Any, tmp_path: Path, beyond_end: str
 ) -> None:
     """Page 1 says 99,999 pages, the site has 21: page 99,999 answers 404 (or the last page, at
     its own URL). The real last page is found in a bounded search, and the run goes on with it."""
-    front = Storefront(sim_site_factory(products=250, seed=2))  # 21 pages, 10 on the last
-    try:
-        assert front.site is not None
-        front.site.set_faults({"beyond_end": beyond_end})
-        path = sim_render.page_path(1)
-        base = front.base_url
-        html = front.html(path + "?x").replace(
-            sim_render.pagination(base, 1, 21), sim_render.pagination(base, 1, 99_999)
-        )
-        front.override(path, html_answer(html.encode()))
-        db = tmp_path / "certis.db"
-        result = crawl(front.listing_url, db, settings=NO_DETAILS)
-        assert result.returncode == 0, result.log[-3000:]
-        assert len(stored_products(db)) == 250
-        beyond = [p for p in front.hits if p.startswith("/csa-iot_products/page/")]
-        beyond = [p for p in beyond if int(p.rstrip("/").rsplit("/", 1)[1]) > 21]
-        assert 1 <= len(beyond) <= 2 * math.log2(99_999)
-        assert result.stat("certis/status/pages_claimed") == 99_999
-        warnings = [line for line in result.log.splitlines() if "99999 listing pages" in line]
-        assert len(warnings) == 1 and "the last one is page 21" in warnings[0]
-        run = rows(db, "SELECT site_total_pages, site_last_page_count FROM crawl_runs")[-1]
-        assert run == {"site_total_pages": 21, "site_last_page_count": 10}
-    finally:
-        front.stop()
+    front = make_sim(products=250, seed=2)  # 21 pages, 10 on the last
+    front.site.set_faults({"beyond_end": beyond_end})
+    path = sim_render.page_path(1)
+    base = front.base_url
+    html = site_html(front.site, path).replace(
+        sim_render.pagination(base, 1, 21), sim_render.pagination(base, 1, 99_999)
+    )
+    front.site.set_answer(path, html_answer(html.encode()))
+    db = tmp_path / "certis.db"
+    result = crawl(front.listing_url, db, settings=NO_DETAILS)
+    assert result.returncode == 0, result.log[-3000:]
+    assert len(stored_products(db)) == 250
+    beyond = [p for p in requested_paths(front.site) if p.startswith("/csa-iot_products/page/")]
+    beyond = [p for p in beyond if int(p.rstrip("/").rsplit("/", 1)[1]) > 21]
+    assert 1 <= len(beyond) <= 2 * math.log2(99_999)
+    assert result.stat("certis/status/pages_claimed") == 99_999
+    warnings = [line for line in result.log.splitlines() if "99999 listing pages" in line]
+    assert len(warnings) == 1 and "the last one is page 21" in warnings[0]
+    run = rows(db, "SELECT site_total_pages, site_last_page_count FROM crawl_runs")[-1]
+    assert run == {"site_total_pages": 21, "site_last_page_count": 10}
