@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_report import ROOT, command_run, fill
+from benchmarks.bench_report import ROOT, command_run
+from certis_scraper.simsite.stored import fill_store
 from certis_scraper.store import Store
 
 GOAL_S = 2.0
@@ -104,7 +105,7 @@ def run(products: int = 58_000, repeats: int = 5) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="certis-bench-") as tmp:
         db = Path(tmp) / "ledger.db"
         started = time.perf_counter()
-        fill(db, products)
+        fill_store(db, products)
         ledger = fill_ledger(db)
         fill_s = time.perf_counter() - started
         command_run(db, "version")  # the first run writes the bytecode cache
