@@ -65,3 +65,37 @@ def test_crosscheck_sets_equal_the_planted_ones(make_sim: Any, tmp_path: Path) -
     assert ledger["listed_with_ids"] - ledger["listed_on_ledger"] == len(
         planted["listed_not_on_ledger"]
     )
+
+
+def test_crosscheck_of_the_simulated_ledger_written_by_the_store(
+    make_sim: Any, tmp_path: Path
+) -> None:
+    """The listing crawled, the simulated ledger's truth written through the ledger store's
+    writes (as the ledger spider writes it): the sets equal the planted ones."""
+    from certis_scraper.ledger.records import (
+        ComplianceRecord,
+        ModelRecord,
+        ModelVersionRecord,
+        VendorRecord,
+    )
+    from certis_scraper.store import Store
+
+    sim = make_sim(products=600, seed=1)
+    db = tmp_path / "certis.db"
+    result = crawl(sim.listing_url, db)
+    assert result.returncode == 0, result.log[-2000:]
+    truth = sim.site.ledger.truth()
+    kinds = (("vendors", VendorRecord), ("models", ModelRecord),
+             ("versions", ModelVersionRecord), ("compliance", ComplianceRecord))  # fmt: skip
+    records = [kind.from_entry(entry) for key, kind in kinds for entry in truth[key]]
+    with Store.open(db) as store:
+        run = store.start_run("full", {}, spider="dcl")
+        store.write_ledger(records, run)
+        store.finish_run(run, "finished", None, {})
+    result = scrapy("ledger", "--json", env={"CERTIS_DB": str(db)})
+    assert result.returncode == 0, result.stderr
+    check = json.loads(result.stdout)
+    planted = sim.site.ledger.planted()
+    for key in PLANTED_KEYS:
+        assert found(check, key) == set(planted[key]), key
+        assert check[key], f"{key} is empty"
