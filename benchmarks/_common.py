@@ -133,9 +133,10 @@ def crawl_command(
 class Simulator:
     """`python -m certis_scraper.simsite` in its own process (its own GIL), prerendered."""
 
-    def __init__(self, products: int, seed: int = 1) -> None:
+    def __init__(self, products: int, seed: int = 1, options: tuple[str, ...] = ()) -> None:
         self.products = products
         self.seed = seed
+        self.options = options  # more command-line options (`--ledger-size ...`)
         self.proc: subprocess.Popen[str] | None = None
         self.listing_url = ""
         self.base_url = ""
@@ -154,6 +155,7 @@ class Simulator:
                 str(self.products),
                 "--seed",
                 str(self.seed),
+                *self.options,
             ],
             cwd=ROOT,
             stdout=subprocess.PIPE,

@@ -31,6 +31,13 @@ def _listing_url(value: str) -> str:
     return value
 
 
+def _ledger_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected the http(s) base URL of the ledger")
+    return value
+
+
 def _db_path(value: str) -> str:
     if not value.strip():
         raise ValueError("expected the path of the SQLite database")
@@ -48,6 +55,10 @@ class CrawlSettings(BaseModel):
 
     listing_url: Annotated[str, AfterValidator(_listing_url)] = Field(alias="CERTIS_LISTING_URL")
     db_path: Annotated[str, AfterValidator(_db_path)] = Field(alias="CERTIS_DB")
+    dcl_url: Annotated[str, AfterValidator(_ledger_url)] = Field(
+        "https://on.dcl.csa-iot.org", alias="CERTIS_DCL_URL"
+    )
+    dcl_page_size: Annotated[int, Field(ge=1, le=10_000)] = Field(500, alias="CERTIS_DCL_PAGE_SIZE")
     db_busy_timeout: NonNegFloat = Field(alias="CERTIS_DB_BUSY_TIMEOUT")
     max_pages: NonNegInt = Field(alias="CERTIS_MAX_PAGES")
     fetch_details: bool = Field(alias="CERTIS_DETAILS")

@@ -69,6 +69,16 @@ class MatterListArgs(SpiderArgs):
 
 
 
+class DclArgs(SpiderArgs):
+    """Arguments of the `dcl` spider (the Matter ledger)."""
+
+    # missing: the three lists, and only the version lists and versions the database lacks;
+    # full: the lists, every model's version list and every version in it.
+    mode: Literal["missing", "full"] = "missing"
+    # Also re-read the version lists, and the versions in them, of the N models read longest ago.
+    refresh: int = Field(default=0, ge=0, le=1_000_000)
+
+
 def _one_line(exc: ValidationError, known: list[str]) -> str:
     problems = []
     for error in exc.errors():

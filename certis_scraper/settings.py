@@ -27,6 +27,10 @@ CERTIS_DETAILS = True
 # Every run also re-reads this many detail pages, those fetched longest ago (`-a refresh=N`
 # for one run): 500 a day cycles through the whole site in under two weeks.
 CERTIS_REFRESH = 0
+# The Matter Distributed Compliance Ledger (`scrapy crawl dcl`): its base URL (the main net; tests
+# point it at the simulator), and the entries asked per page of its lists (`pagination.limit`).
+CERTIS_DCL_URL = "https://on.dcl.csa-iot.org"
+CERTIS_DCL_PAGE_SIZE = 500
 # JSON-lines progress events (stage_started, page_completed, ..., finished); empty = none.
 CERTIS_PROGRESS_FILE = ""
 # Seconds between progress log lines and `progress` events. On a terminal the progress bar

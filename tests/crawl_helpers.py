@@ -41,8 +41,15 @@ from scrapy.utils.test import get_crawler
 import certis_scraper.settings as project_settings
 from certis_scraper.commands.crawl import exit_code, preflight
 from certis_scraper.items import LABEL_FIELDS
+from certis_scraper.ledger.records import (
+    ComplianceRecord,
+    ModelRecord,
+    ModelVersionRecord,
+    VendorRecord,
+)
 from certis_scraper.simsite import SimResponse, SimSite
 from certis_scraper.site import page_number_from_url
+from certis_scraper.spiders.dcl import DclSpider
 from certis_scraper.spiders.matter_list import MatterListSpider
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,10 +169,15 @@ def crawl_args(
     db: Path,
     *spider_args: str,
     settings: dict[str, Any] | None = None,
+    spider: str = "matter_list",
 ) -> list[str]:
-    """`crawl matter_list -s ... -a ...`: the command line of a crawl (the only builder)."""
-    merged = {**FAST, "CERTIS_LISTING_URL": listing_url, "CERTIS_DB": str(db), **(settings or {})}
-    args = ["crawl", "matter_list"]
+    """`crawl matter_list -s ... -a ...`: the command line of a crawl (the only builder); with
+    `spider="dcl"`, a crawl of the ledger at `listing_url`."""
+    merged = {**FAST, "CERTIS_LISTING_URL": listing_url, "CERTIS_DB": str(db)}
+    if spider == "dcl":
+        merged["CERTIS_DCL_URL"] = listing_url
+    merged.update(settings or {})
+    args = ["crawl", spider]
     for name, value in merged.items():
         args += ["-s", f"{name}={value}"]
     for arg in spider_args:
@@ -180,11 +192,11 @@ def crawl_subprocess(
     settings: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 180,
+    spider: str = "matter_list",
 ) -> CrawlResult:
     """The real `scrapy crawl` command in a subprocess (exit codes of the command itself)."""
-    return scrapy(
-        *crawl_args(listing_url, db, *spider_args, settings=settings), env=env, timeout=timeout
-    )
+    args = crawl_args(listing_url, db, *spider_args, settings=settings, spider=spider)
+    return scrapy(*args, env=env, timeout=timeout)
 
 
 def start_crawl(
@@ -193,10 +205,11 @@ def start_crawl(
     *spider_args: str,
     settings: dict[str, Any] | None = None,
     log_path: Path | None = None,
+    spider: str = "matter_list",
 ) -> subprocess.Popen[bytes]:
     """`scrapy crawl` started in the background (stdout/stderr to `log_path`, or discarded)."""
     args = [sys.executable, "-m", "scrapy", *crawl_args(listing_url, db, *spider_args,
-                                                        settings=settings)]
+                                                        settings=settings, spider=spider)]
     env = {**os.environ}
     env.pop("SCRAPY_SETTINGS_MODULE", None)
     out = open(log_path, "wb") if log_path is not None else subprocess.DEVNULL  # noqa: SIM115
@@ -243,9 +256,10 @@ def crawl(
     settings: dict[str, Any] | None = None,
     extra: tuple[str, ...] = (),
     timeout: float = 180,
+    spider: type[Any] = MatterListSpider,
 ) -> CrawlResult:
-    """`scrapy crawl matter_list` in this process against `listing_url` into `db`;
-    spider_args like 'mode=full'. Same pre-flight check and exit codes as the command."""
+    """`scrapy crawl matter_list` (or `spider`) in this process against `listing_url` into
+    `db`; spider_args like 'mode=full'. Same pre-flight check and exit codes as the command."""
     values = project_settings_with(**FAST)
     values.update({"CERTIS_LISTING_URL": listing_url, "CERTIS_DB": str(db), "LOG_LEVEL": "INFO"})
     values.update(settings or {})
@@ -254,11 +268,11 @@ def crawl(
         feeds = json.loads(feeds) if isinstance(feeds, str) else feeds
         values["FEEDS"] = {**feeds, **_feeds(extra)}
     kwargs = dict(arg.split("=", 1) for arg in spider_args)
-    problem = preflight(MatterListSpider.args_model, kwargs, Settings(values))
+    problem = preflight(spider.args_model, kwargs, Settings(values))
     if problem is not None:
         message, code = problem
         return CrawlResult(code, "", f"error: {message}\n")
-    crawler = get_crawler(MatterListSpider, values)
+    crawler = get_crawler(spider, values)
     captured = io.StringIO()
     handler = logging.StreamHandler(captured)
     handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
@@ -274,6 +288,66 @@ def crawl(
         root.setLevel(previous_level)
     stats = crawler.stats.get_stats() if crawler.stats else {}
     return CrawlResult(exit_code(crawler), "", captured.getvalue(), stats)
+
+
+def crawl_ledger(
+    ledger_url: str,
+    db: Path,
+    *spider_args: str,
+    settings: dict[str, Any] | None = None,
+    timeout: float = 180,
+) -> CrawlResult:
+    """`scrapy crawl dcl` in this process against the ledger at `ledger_url` into `db`."""
+    return crawl(
+        ledger_url,
+        db,
+        *spider_args,
+        settings={"CERTIS_DCL_URL": ledger_url, **(settings or {})},
+        timeout=timeout,
+        spider=DclSpider,
+    )
+
+
+LEDGER_TABLES = {
+    "vendors": VendorRecord,
+    "models": ModelRecord,
+    "versions": ModelVersionRecord,
+    "compliance": ComplianceRecord,
+}
+
+
+def assert_ledger_matches_truth(db: Path, ledger: Any) -> None:
+    """Every record of the simulated ledger stored once and live, its `raw` equal to the
+    ledger's answer and its typed columns read from it; every other row marked removed."""
+    for name, record_type in LEDGER_TABLES.items():
+        truth = {record_type.from_entry(e).key: e for e in ledger.truth()[name]}
+        keys = record_type.key_fields
+        stored = rows(db, f"SELECT * FROM {record_type.table}")
+        live = {tuple(r[k] for k in keys): r for r in stored if r["removed_at"] is None}
+        assert set(live) == set(truth), (name, sorted(set(truth) ^ set(live))[:5])
+        for key, entry in truth.items():
+            row = live[key]
+            assert json.loads(row["raw"]) == entry, (name, key)
+            expected = record_type.from_entry(entry).model_dump()
+            assert {c: row[c] for c in expected} == expected, (name, key)
+
+
+def ledger_requests(site: Any) -> Counter[str]:
+    """Ledger requests the simulator saw, by kind of address: vendors, models, compliance (list
+    pages), version_list, version."""
+    lists = {
+        "/dcl/vendorinfo/vendors": "vendors",
+        "/dcl/model/models": "models",
+        "/dcl/compliance/compliance-info": "compliance",
+    }
+    counts: Counter[str] = Counter()
+    for target, n in site.stats()["by_url"].items():
+        path = urlsplit(target).path
+        if path.startswith("/dcl/model/versions/"):
+            counts["version" if path.count("/") == 6 else "version_list"] += n
+        elif path.startswith("/dcl/"):
+            counts[lists.get(path, path)] += n
+    return counts
 
 
 def listing_pages_requested(site: Any) -> list[int]:

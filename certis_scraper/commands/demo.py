@@ -1,7 +1,8 @@
 """`scrapy demo`: the whole job offline, against the simulator, in one command.
 
-Starts the simulator in this process on 127.0.0.1, runs `matter_list` against it into
-`demo.db` with politeness off (it is our own server), and prints a short summary. Quiet by
+Starts the simulator (the listing and the ledger) in this process on 127.0.0.1, runs the daily
+job (`scrapy update`: the listing, then the ledger) against it into `demo.db` with politeness
+off (it is our own server), and prints a short summary. Quiet by
 default: the progress bar (on a terminal), then the summary; the full log goes to a file named
 at the start (`demo.log` beside the database). `--verbose` shows the log instead.
 """
@@ -10,14 +11,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
+from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
 from certis_scraper.command_base import ProjectCommand
-from certis_scraper.commands.crawl import FAILED, exit_code
+from certis_scraper.commands.crawl import OK
+from certis_scraper.commands.update import run_daily
 from certis_scraper.simsite import SimServer, SimSite
 from certis_scraper.store import Store
 
@@ -37,7 +39,7 @@ FAST_SETTINGS: dict[str, Any] = {
 class Command(ProjectCommand):
 
     usage = "[options]"
-    summary = "Crawl the built-in simulator of the site into demo.db (offline demo)"
+    summary = "Run the daily job against the built-in simulator into demo.db (offline demo)"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -73,6 +75,7 @@ class Command(ProjectCommand):
         overrides = {
             **FAST_SETTINGS,
             "CERTIS_LISTING_URL": self.server.listing_url,
+            "CERTIS_DCL_URL": self.server.ledger_url,
             "CERTIS_DB": opts.db,
             "CERTIS_DETAILS": not opts.no_details,
         }
@@ -81,41 +84,37 @@ class Command(ProjectCommand):
         self.log_file = None
         if not (opts.verbose or opts.logfile or opts.nolog):
             self.log_file = str(Path(opts.db).with_suffix(".log"))
-            overrides.update({"LOG_FILE": self.log_file, "LOG_FILE_APPEND": False})
+            # Emptied here and appended to by each crawl: Scrapy opens the file once per crawl.
+            Path(self.log_file).write_text("")
+            overrides.update({"LOG_FILE": self.log_file, "LOG_FILE_APPEND": True})
         for name, value in overrides.items():
             self.settings.set(name, value, priority="cmdline")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.crawler_process is not None
         print(f"Simulated site: {opts.products} products at {self.server.listing_url}")
+        print(f"Simulated ledger: {self.server.ledger_url}/dcl/")
         if self.log_file:
             print(f"Full log: {self.log_file} (--verbose to show it here)", flush=True)
-        started = time.monotonic()
-        crawler = self.crawler_process.create_crawler("matter_list")
-        self.crawler_process.crawl(crawler)
         try:
-            self.crawler_process.start()
+            code, crawlers = run_daily(self.crawler_process)
         finally:
             self.server.stop()
-        elapsed = time.monotonic() - started
-        stats = crawler.stats.get_stats() if crawler.stats else {}
-        reason = stats.get("finish_reason")
-        with Store.open(opts.db) as store:
-            counts = store.counts()
-        requests = stats.get("downloader/request_count", 0)
-        print(
-            f"Run ended ({reason}) in {elapsed:.1f} s: {requests} requests, "
-            f"{stats.get('certis/pages_done', 0)} listing pages, "
-            f"{stats.get('certis/details_done', 0)} detail pages fetched."
-        )
+        for crawler in crawlers:
+            print(summary(crawler))
+        if code != OK:
+            where = f"; see {self.log_file}" if self.log_file else ""
+            print(f"error: the demo run failed{where}", file=sys.stderr)
+            self.exitcode = 1
+        if not crawlers:
+            return
+        with Store.open(opts.db, readonly=True) as store:
+            counts, ledger = store.counts(), store.ledger_counts()
         print(
             f"{opts.db}: {counts['live']} products ({counts['removed']} removed), "
-            f"{counts['with_details']} with details."
+            f"{counts['with_details']} with details; on the ledger {ledger['vendor']} vendors, "
+            f"{ledger['model']} models, {ledger['version']} versions."
         )
-        if exit_code(crawler) == FAILED:  # the crawl command's rule
-            where = f"; see {self.log_file}" if self.log_file else ""
-            print(f"error: the demo run failed ({reason}){where}", file=sys.stderr)
-            self.exitcode = 1
         # And a report of what was crawled, next to the database (demo.db -> demo-report.html).
         from certis_scraper.report import write_report  # matplotlib: only when a demo runs
 
@@ -123,3 +122,20 @@ class Command(ProjectCommand):
         with Store.open(opts.db, readonly=True) as store:
             write_report(store, report)
         print(f"Report: {report} (open it in a browser).")
+
+
+def summary(crawler: Crawler) -> str:
+    """One line on a finished run of the daily job: its outcome, time and requests."""
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    spider = getattr(crawler.spidercls, "name", "")
+    side, pages, details = {
+        "matter_list": ("Listing", "listing pages", "detail pages"),
+        "dcl": ("Ledger", "list pages", "version lists and versions"),
+    }[spider]
+    return (
+        f"{side} run ended ({stats.get('finish_reason')}) in "
+        f"{stats.get('elapsed_time_seconds', 0):.1f} s: "
+        f"{stats.get('downloader/request_count', 0)} requests, "
+        f"{stats.get('certis/pages_done', 0)} {pages}, "
+        f"{stats.get('certis/details_done', 0)} {details} fetched."
+    )

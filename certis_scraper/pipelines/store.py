@@ -109,8 +109,7 @@ class StorePipeline:
         for attempt in range(1, BUSY_ATTEMPTS + 1):
             try:
                 self.flush()
-                if self.run is not None:
-                    self.run.store.refresh_vendors()
+                self.after_last_flush()
                 return
             except StoreBusy as exc:
                 if attempt == BUSY_ATTEMPTS:
@@ -128,6 +127,11 @@ class StorePipeline:
                 self.stop(exc)
                 break
         self.mark_unwritten()
+
+    def after_last_flush(self) -> None:
+        """The vendors' product counts, recomputed once a crawl (not once per batch)."""
+        if self.run is not None:
+            self.run.store.refresh_vendors()
 
     def mark_unwritten(self) -> None:
         assert self.crawler.stats is not None

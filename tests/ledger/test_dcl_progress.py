@@ -1,0 +1,54 @@
+"""The ledger run's progress: planned from the first pages' `total`, and an ETA that holds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from crawl_helpers import crawl_ledger
+
+# Two requests at a time, 10 ms apart: a run of a few seconds that progress can be seen in.
+PACED = {
+    "DOWNLOAD_DELAY": "0.01",
+    "CONCURRENT_REQUESTS": "2",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+    "CERTIS_DCL_PAGE_SIZE": "100",
+}
+
+
+def test_the_plan_and_the_eta_of_a_first_run(make_sim: Any, tmp_path: Path) -> None:
+    """After the first 15% of the run, every progress event's ETA is within 35% of the time the
+    run really had left (under 1 s left, within 0.35 s)."""
+    server = make_sim(products=360)
+    truth = server.site.ledger.truth()  # built now: the simulator builds it on first use
+    events_file = tmp_path / "events.jsonl"
+    result = crawl_ledger(
+        server.ledger_url,
+        tmp_path / "certis.db",
+        settings={
+            **PACED,
+            "CERTIS_PROGRESS_FILE": str(events_file),
+            "CERTIS_PROGRESS_INTERVAL": "0.2",
+        },
+    )
+    assert result.returncode == 0, result.log[-3000:]
+    events = [json.loads(line) for line in events_file.read_text().splitlines()]
+    finished = events[-1]
+    lists = sum(-(-len(truth[n]) // 100) for n in ("vendors", "models", "compliance"))
+    assert finished["event"] == "finished"
+    assert (finished["pages_done"], finished["pages_planned"]) == (lists, lists)
+    assert finished["details_done"] == finished["details_planned"] == result.stat(
+        "downloader/request_count"
+    ) - lists - 1  # all but the list pages and robots.txt
+    end = finished["elapsed_seconds"]
+    checked = []
+    for event in events:
+        if event["event"] != "progress" or event["elapsed_seconds"] < 0.15 * end:
+            continue
+        real = end - event["elapsed_seconds"]
+        error = abs(event["eta_seconds"] - real)
+        checked.append((round(event["elapsed_seconds"], 2), round(real, 2), event["eta_seconds"]))
+        assert error <= 0.35 * max(real, 1.0), (event, real, checked)
+    print(f"run {end:.2f} s; (elapsed, real remaining, ETA): {checked}")
+    assert len(checked) >= 5  # the run was long enough to measure
