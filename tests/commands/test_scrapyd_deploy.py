@@ -127,7 +127,7 @@ def test_deploy_schedule_and_run_under_scrapyd(make_sim: Any, tmp_path: Path) ->
         )
         assert deploy.returncode == 0, deploy.stdout + deploy.stderr
         assert '"status": "ok"' in deploy.stdout, deploy.stdout + deploy.stderr
-        assert api(base, f"listspiders.json?project={PROJECT}")["spiders"] == ["matter_list"]
+        assert api(base, f"listspiders.json?project={PROJECT}")["spiders"] == ["dcl", "matter_list"]
 
         def schedule() -> str:
             scheduled = api(
