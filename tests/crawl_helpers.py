@@ -350,6 +350,23 @@ def ledger_requests(site: Any) -> Counter[str]:
     return counts
 
 
+def assert_eta_holds(events: list[dict[str, Any]]) -> None:
+    """The issue's measure on a run's progress events: after the first 15% of the run, every
+    progress event's ETA is within 35% of the time the run really had left (under 1 s left,
+    within 0.35 s)."""
+    end = events[-1]["elapsed_seconds"]
+    checked = []
+    for event in events:
+        if event["event"] != "progress" or event["elapsed_seconds"] < 0.15 * end:
+            continue
+        real = end - event["elapsed_seconds"]
+        error = abs(event["eta_seconds"] - real)
+        checked.append((round(event["elapsed_seconds"], 2), round(real, 2), event["eta_seconds"]))
+        assert error <= 0.35 * max(real, 1.0), (event, real, checked)
+    print(f"run {end:.2f} s; (elapsed, real remaining, ETA): {checked}")
+    assert len(checked) >= 5  # the run was long enough to measure
+
+
 def listing_pages_requested(site: Any) -> list[int]:
     """Site pages the simulator was asked for, one entry per request, sorted."""
     pages: list[int] = []
