@@ -40,6 +40,8 @@ def test_values_given_as_text_on_the_command_line() -> None:
         ("DOWNLOAD_DELAY", "fast", "setting DOWNLOAD_DELAY='fast': expected a number"),
         ("CERTIS_LISTING_URL", "ftp://x/", "expected an http(s) URL of the listing"),
         ("CERTIS_DB", " ", "expected the path of the SQLite database"),
+        ("CERTIS_DCL_URL", "on.dcl.example", "expected the http(s) base URL of the ledger"),
+        ("CERTIS_DCL_PAGE_SIZE", "0", "setting CERTIS_DCL_PAGE_SIZE='0': expected at least 1"),
     ],
 )
 def test_a_bad_value_is_named_in_one_line(name: str, value: str, message: str) -> None:
@@ -67,6 +69,8 @@ EVERY_SETTING: dict[str, tuple[str, str, object]] = {
     "CERTIS_PROGRESS_INTERVAL": ("2.5", "progress_interval", 2.5),
     "CERTIS_PROGRESS_FILE": ("events.jsonl", "progress_file", "events.jsonl"),
     "CERTIS_GC_THRESHOLD": ("0", "gc_threshold", 0),
+    "CERTIS_DCL_URL": ("http://127.0.0.1:9", "dcl_url", "http://127.0.0.1:9"),
+    "CERTIS_DCL_PAGE_SIZE": ("20", "dcl_page_size", 20),
 }
 
 
