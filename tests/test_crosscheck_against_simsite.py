@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crawl_helpers import crawl, rows, scrapy
+from crawl_helpers import FAST, crawl, rows, scrapy
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
@@ -20,8 +20,9 @@ PLANTED_KEYS = ("listed_not_on_ledger", "on_ledger_not_listed", "certificate_mis
 
 
 def ledger_crawl(sim: SimServer, db: Path) -> None:
+    fast = [arg for name, value in FAST.items() for arg in ("-s", f"{name}={value}")]
     result = scrapy(
-        "crawl", "dcl",
+        "crawl", "dcl", *fast,
         env={"CERTIS_DB": str(db), "CERTIS_DCL_URL": sim.ledger_url, "LOG_LEVEL": "INFO"},
         timeout=300,
     )  # fmt: skip
