@@ -9,10 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from crawl_helpers import FAST, crawl, rows, scrapy
-from scrapy.spiderloader import SpiderLoader
-from scrapy.utils.project import get_project_settings
 
 from certis_scraper.simsite import SimServer
 
@@ -36,11 +33,7 @@ def found(check: dict[str, list[dict[str, Any]]], key: str) -> set[Any]:
 
 
 def test_crosscheck_sets_equal_the_planted_ones(make_sim: Any, tmp_path: Path) -> None:
-    if "dcl" not in SpiderLoader.from_settings(get_project_settings()).list():
-        pytest.skip("no ledger spider yet")
     sim = make_sim(products=600, seed=1)
-    if not hasattr(sim.site, "ledger"):
-        pytest.skip("the simulator does not serve the ledger")
     db = tmp_path / "certis.db"
     result = crawl(sim.listing_url, db)
     assert result.returncode == 0, result.log[-2000:]
