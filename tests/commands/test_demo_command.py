@@ -36,7 +36,12 @@ def test_demo_crawls_the_simulator_into_a_database(tmp_path: Path) -> None:
     ]
     report = tmp_path / "demo-report.html"
     assert f"Report: {report} (open it in a browser)." in result.stdout
-    assert report.read_text(encoding="utf-8").count('<figure class="chart"') == 5
+    html = report.read_text(encoding="utf-8")
+    # The listing's five charts, then the ledger section's three: the demo crawled both.
+    assert html.count('<figure class="chart"') == 8
+    listing_part, ledger_part = html.split('<h2 id="h-ledger">')
+    assert listing_part.count('<figure class="chart"') == 5
+    assert ledger_part.count('<figure class="chart"') == 3
     assert "Traceback" not in result.stderr
     # Quiet: no log on the terminal, all of it in the file.
     assert not RECORD.search(result.stderr), result.stderr[-3000:]
