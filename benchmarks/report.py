@@ -50,138 +50,118 @@ RUN_HEADER = [
 
 def goals(results: dict[str, Any]) -> list[list[Any]]:
     """Each goal: what it is, what was measured, met or not."""
-    return [
-        *_crawl_goals(results.get("crawl")),
-        *_crawl_goals(results.get("scale")),
-        *_incremental_goals(results),
-        *_analyzer_goals(results),
-        *_scale_goals(results),
-        *_report_goals(results),
-    ]
+    return [row for key, rows in GOALS if results.get(key) for row in rows(results[key])]
 
 
-def _crawl_goals(size: dict[str, Any] | None) -> list[list[Any]]:
-    if not size or "ratio_wall" not in size:
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def _verdict_at(ok: bool, size: int, goal_size: int) -> str:
+    """The verdict of a goal set at `goal_size` products, measured at `size`."""
+    return _verdict(ok) if size >= goal_size else f"not measured at {goal_size:,} (ran {size:,})"
+
+
+def _crawl_goals(size: dict[str, Any]) -> list[list[Any]]:
+    if "ratio_wall" not in size:
         return []
-    rows: list[list[Any]] = []
     runs = size.get("repeats", 1)
-    ok = size["ratio_wall"] <= RATIO_GOAL
-    rows.append(
+    per_page = size.get("ratio_cpu_per_page", size["ratio_cpu"])
+    project, bare = size["project"], size["bare"]
+    return [
         [
             f"project / bare Scrapy wall time <= {RATIO_GOAL} ({size['products']:,}; "
             f"median of {runs})",
-            f"{size['ratio_wall']} (spread project {size['project'].get('wall_spread')},"
-            f" bare {size['bare'].get('wall_spread')})",
-            ("met" if ok else "NOT met") + ("" if runs >= 3 else " (fewer than 3 runs)"),
-        ]
-    )
-    per_page = size.get("ratio_cpu_per_page", size["ratio_cpu"])
-    rows.append(
+            f"{size['ratio_wall']} (spread project {project.get('wall_spread')},"
+            f" bare {bare.get('wall_spread')})",
+            _verdict(size["ratio_wall"] <= RATIO_GOAL)
+            + ("" if runs >= 3 else " (fewer than 3 runs)"),
+        ],
         [
-            f"CPU per 1,000 pages, project / bare <= {CPU_RATIO_GOAL} "
-            f"({size['products']:,})",
-            f"{per_page} ({size['project']['cpu_s_per_1000_pages']:.2f} vs "
-            f"{size['bare']['cpu_s_per_1000_pages']:.2f} s)",
-            "met" if per_page <= CPU_RATIO_GOAL else "NOT met",
-        ]
-    )
-    return rows
+            f"CPU per 1,000 pages, project / bare <= {CPU_RATIO_GOAL} ({size['products']:,})",
+            f"{per_page} ({project['cpu_s_per_1000_pages']:.2f} vs "
+            f"{bare['cpu_s_per_1000_pages']:.2f} s)",
+            _verdict(per_page <= CPU_RATIO_GOAL),
+        ],
+    ]
 
 
-def _incremental_goals(results: dict[str, Any]) -> list[list[Any]]:
-    incremental = results.get("incremental")
-    if not incremental:
-        return []
-    rows: list[list[Any]] = []
-    ok = all(r["at_minimum"] for r in incremental)
+def _incremental_goals(incremental: list[dict[str, Any]]) -> list[list[Any]]:
     made = ", ".join(
         f"{r['new_products']}: {r['requests']['total']}/{r['minimum']['total']}"
         for r in incremental
     )
-    rows.append(
+    return [
         [
             "incremental runs at the minimum (new: made/minimum)",
             made,
-            "met" if ok else "NOT met",
+            _verdict(all(r["at_minimum"] for r in incremental)),
         ]
-    )
-    return rows
+    ]
 
 
-def _analyzer_goals(results: dict[str, Any]) -> list[list[Any]]:
-    analyzer = results.get("analyzer")
-    if not analyzer:
-        return []
-    rows: list[list[Any]] = []
-    at_100k = [r for r in analyzer if r["site_products"] == 100_000]
-    if at_100k:
-        t = at_100k[0]["analyze_s"]
-        rows.append(
-            [
-                f"analyzer < {ANALYZER_GOAL_S} s at 100,000",
-                f"{t} s",
-                "met" if t < ANALYZER_GOAL_S else "NOT met",
-            ]
-        )
-    counts = sorted({r["statements"] for r in analyzer})
+def _analyzer_goals(analyzer: list[dict[str, Any]]) -> list[list[Any]]:
+    rows = [
+        [
+            f"analyzer < {ANALYZER_GOAL_S} s at 100,000",
+            f"{r['analyze_s']} s",
+            _verdict(r["analyze_s"] < ANALYZER_GOAL_S),
+        ]
+        for r in analyzer
+        if r["site_products"] == 100_000
+    ][:1]
+    counts = {r["statements"] for r in analyzer}
     rows.append(
         [
             "analyzer: same statement count at every size",
             ", ".join(f"{r['site_products']:,}: {r['statements']}" for r in analyzer),
-            "met" if len(counts) == 1 else "NOT met",
+            _verdict(len(counts) == 1),
         ]
     )
     return rows
 
 
-def _scale_goals(results: dict[str, Any]) -> list[list[Any]]:
-    scale = results.get("scale")
-    if not scale:
-        return []
-    rows: list[list[Any]] = []
-    rss = scale["project"]["peak_rss_mb"]
-    size = scale["products"]
-    verdict = (
-        ("met" if rss < RSS_GOAL_MB else "NOT met")
-        if size >= RSS_GOAL_PRODUCTS
-        else (f"not measured at {RSS_GOAL_PRODUCTS:,} (ran {size:,})")
-    )
-    rows.append(
+def _scale_goals(scale: dict[str, Any]) -> list[list[Any]]:
+    rss, size = scale["project"]["peak_rss_mb"], scale["products"]
+    return [
         [
             f"peak RSS < {RSS_GOAL_MB:.0f} MB at {RSS_GOAL_PRODUCTS:,}",
             f"{rss:.0f} MB at {size:,}",
-            verdict,
+            _verdict_at(rss < RSS_GOAL_MB, size, RSS_GOAL_PRODUCTS),
         ]
-    )
-    return rows
+    ]
 
 
-def _report_goals(results: dict[str, Any]) -> list[list[Any]]:
-    report = results.get("report")
-    if not report:
-        return []
-    rows: list[list[Any]] = []
+def _report_goals(report: dict[str, Any]) -> list[list[Any]]:
     size = report["products"]
-    for goal, measured, ok in (
-        (f"scrapy report < {REPORT_GOAL_S:.0f} s", f"{report['command_s']} s",
-         report["command_s"] < REPORT_GOAL_S),
-        (f"report file < {REPORT_GOAL_MB:.0f} MB", f"{report['size_mb']} MB",
-         report["size_mb"] < REPORT_GOAL_MB),
-        (f"scrapy changes --json < {CHANGES_GOAL_S:.0f} s (every product new; median)",
-         f"{report.get('changes_json_s', '-')} s (scrapy version: "
-         f"{report.get('scrapy_version_s', '-')} s)",
-         report.get("changes_json_s", CHANGES_GOAL_S) < CHANGES_GOAL_S),
-    ):  # fmt: skip
-        rows.append(
-            [
-                f"{goal} at {REPORT_GOAL_PRODUCTS:,}",
-                f"{measured} at {size:,}",
-                ("met" if ok else "NOT met")
-                if size >= REPORT_GOAL_PRODUCTS
-                else f"not measured at {REPORT_GOAL_PRODUCTS:,} (ran {size:,})",
-            ]
+    return [
+        [
+            f"{goal} at {REPORT_GOAL_PRODUCTS:,}",
+            f"{measured} at {size:,}",
+            _verdict_at(ok, size, REPORT_GOAL_PRODUCTS),
+        ]
+        for goal, measured, ok in (
+            (f"scrapy report < {REPORT_GOAL_S:.0f} s", f"{report['command_s']} s",
+             report["command_s"] < REPORT_GOAL_S),
+            (f"report file < {REPORT_GOAL_MB:.0f} MB", f"{report['size_mb']} MB",
+             report["size_mb"] < REPORT_GOAL_MB),
+            (f"scrapy changes --json < {CHANGES_GOAL_S:.0f} s (every product new; median)",
+             f"{report.get('changes_json_s', '-')} s (scrapy version: "
+             f"{report.get('scrapy_version_s', '-')} s)",
+             report.get("changes_json_s", CHANGES_GOAL_S) < CHANGES_GOAL_S),
         )
-    return rows
+    ]  # fmt: skip
+
+
+# The goals in the order of results.md's table, by the key of their figures in results.json.
+GOALS = (
+    ("crawl", _crawl_goals),
+    ("scale", _crawl_goals),
+    ("incremental", _incremental_goals),
+    ("analyzer", _analyzer_goals),
+    ("scale", _scale_goals),
+    ("report", _report_goals),
+)
 
 
 def render(results: dict[str, Any]) -> str:
@@ -190,9 +170,15 @@ def render(results: dict[str, Any]) -> str:
         if results.get(key):
             out += _crawl(results[key], title)
     out += _linearity(results)
-    for section in (_instructions, _incremental, _analyzer, _store, _report, _profile, _sampled):
-        out += section(results)
+    for key, section in SECTIONS:
+        if results.get(key):
+            out += section(results[key])
     return "\n".join(out) + "\n"
+
+
+def _section(title: str, intro: str, header: list[str], rows: list[list[Any]]) -> list[str]:
+    """A section of results.md: its title, what it measured, its table."""
+    return [title, "", intro, "", *_table(header, rows), ""]
 
 
 def _header(results: dict[str, Any]) -> list[str]:
@@ -302,225 +288,113 @@ def _linearity(results: dict[str, Any]) -> list[str]:
     ]
 
 
-def _instructions(results: dict[str, Any]) -> list[str]:
-    instructions = results.get("instructions")
-    if not instructions:
-        return []
+def _instructions(instructions: dict[str, Any]) -> list[str]:
     small, large = instructions["sizes"]
-    out: list[str] = [
+    out = _section(
         "## Instructions (valgrind): the same comparison without the machine's noise",
-        "",
         f"Each crawl under `valgrind --tool=cachegrind --cache-sim=no` at {small['products']:,}"
         f" and {large['products']:,} products; per page = the difference in instructions"
         " over the difference in pages, start-up = the rest at the smaller size.",
-        "",
-    ]
-    out += _table(
         ["", "instructions per page (M)", "start-up (G)"],
         [
             [side, instructions[side]["per_page_m"], instructions[side]["start_up_g"]]
             for side in ("project", "bare")
         ],
     )
-    out += ["", f"Project / bare per page: {instructions['ratio_per_page']}.", ""]
-    return out
+    return [*out, f"Project / bare per page: {instructions['ratio_per_page']}.", ""]
 
 
-def _incremental(results: dict[str, Any]) -> list[str]:
-    incremental = results.get("incremental")
-    if not incremental:
-        return []
-    out: list[str] = [
+def _incremental(incremental: list[dict[str, Any]]) -> list[str]:
+    return _section(
         "## Incremental runs (request efficiency)",
-        "",
         "After a complete crawl, K products are added to the site, then the crawl runs "
         "again. Minimum = listing pages 1 and T + the other listing pages holding the new "
         "products + one detail page per new product. robots.txt not counted.",
-        "",
-    ]
-    out += _table(
+        ["new products", "listing made / min", "detail made / min", "total made / min",
+         "extra", "wall s", "CPU s", "copy complete after"],
         [
-            "new products",
-            "listing made / min",
-            "detail made / min",
-            "total made / min",
-            "extra",
-            "wall s",
-            "CPU s",
-            "copy complete after",
-        ],
-        [
-            [
-                r["new_products"],
-                f"{r['requests']['listing']} / {r['minimum']['listing']}",
-                f"{r['requests']['detail']} / {r['minimum']['detail']}",
-                f"{r['requests']['total']} / {r['minimum']['total']}",
-                r["extra_requests"],
-                r["wall_s"],
-                r["cpu_s"],
-                "yes" if r["complete_after"] else "NO",
-            ]
+            [r["new_products"], *(f"{r['requests'][kind]} / {r['minimum'][kind]}"
+             for kind in ("listing", "detail", "total")), r["extra_requests"], r["wall_s"],
+             r["cpu_s"], "yes" if r["complete_after"] else "NO"]
             for r in incremental
         ],
-    )
-    out.append("")
-    return out
+    )  # fmt: skip
 
 
-def _analyzer(results: dict[str, Any]) -> list[str]:
-    analyzer = results.get("analyzer")
-    if not analyzer:
-        return []
-    out: list[str] = [
+def _analyzer(analyzer: list[dict[str, Any]]) -> list[str]:
+    return _section(
         "## Analyzer",
-        "",
         "`analyze(store, status)` on a store of N positioned products "
         "(one gap every 997 ranks, 1% without details); best of 3, warm cache.",
-        "",
-    ]
-    out += _table(
+        ["site products", "stored", "analyze s", "SQL statements", "missing ranks",
+         "products without details", "strategy", "store build s"],
         [
-            "site products",
-            "stored",
-            "analyze s",
-            "SQL statements",
-            "missing ranks",
-            "products without details",
-            "strategy",
-            "store build s",
-        ],
-        [
-            [
-                f"{r['site_products']:,}",
-                f"{r['stored_products']:,}",
-                r["analyze_s"],
-                r["statements"],
-                r["missing_ranks"],
-                r["missing_products"],
-                r["strategy"],
-                r["build_s"],
-            ]
+            [f"{r['site_products']:,}", f"{r['stored_products']:,}", r["analyze_s"],
+             r["statements"], r["missing_ranks"], r["missing_products"], r["strategy"],
+             r["build_s"]]
             for r in analyzer
         ],
-    )
-    out.append("")
-    return out
+    )  # fmt: skip
 
 
-def _store(results: dict[str, Any]) -> list[str]:
-    store = results.get("store")
-    if not store:
-        return []
-    out: list[str] = [
+def _store(store: dict[str, Any]) -> list[str]:
+    return _section(
         "## Store",
-        "",
-        f"{store['products']:,} simulated products: first load = flushes "
-        "of half cards, half details ({:,} items); re-crawl = the same cards again, "
-        "unchanged.".format(store["items_first_load"]),
-        "",
-    ]
-    out += _table(
+        f"{store['products']:,} simulated products: first load = flushes of half cards, half"
+        f" details ({store['items_first_load']:,} items); re-crawl = the same cards again,"
+        " unchanged.",
+        ["batch", "first load items/s", "re-crawl items/s", "flush median ms", "flush max ms",
+         "flushes", "vendors refresh ms (once)"],
         [
-            "batch",
-            "first load items/s",
-            "re-crawl items/s",
-            "flush median ms",
-            "flush max ms",
-            "flushes",
-            "vendors refresh ms (once)",
-        ],
-        [
-            [
-                b["batch"],
-                f"{b['first_load_items_per_s']:,}",
-                f"{b['recrawl_items_per_s']:,}",
-                b["flush_median_ms"],
-                b["flush_max_ms"],
-                b["flushes"],
-                b.get("refresh_vendors_ms", ""),
-            ]
+            [b["batch"], f"{b['first_load_items_per_s']:,}", f"{b['recrawl_items_per_s']:,}",
+             b["flush_median_ms"], b["flush_max_ms"], b["flushes"],
+             b.get("refresh_vendors_ms", "")]
             for b in store["batches"]
         ],
-    )
-    out.append("")
-    return out
+    )  # fmt: skip
 
 
-def _report(results: dict[str, Any]) -> list[str]:
-    report = results.get("report")
-    if not report:
-        return []
+def _report(report: dict[str, Any]) -> list[str]:
     parts = report["parts"]
-    out: list[str] = [
+    return _section(
         f"## Report: `scrapy report` on {report['products']:,} stored products",
-        "",
         f"The database: every product with details, then {report['firmware_updates']:,}"
         f" firmware updates and {report['withdrawn']:,} withdrawals (filled in"
         f" {report['fill_s']} s). The command as a user runs it (a subprocess, start-up"
         f" included), fastest of {len(report['command_runs_s'])}; the parts in-process.",
-        "",
-    ]
-    out += _table(
         ["command s", "runs s", "file", "read s", "charts s", "HTML s", "marks"],
         [
-            [
-                report["command_s"],
-                ", ".join(str(t) for t in report["command_runs_s"]),
-                f"{report['size_bytes'] / 1024:,.0f} kB",
-                parts["read_s"],
-                parts["charts_s"],
-                parts["html_s"],
-                parts["marks"],
-            ]
+            [report["command_s"], ", ".join(str(t) for t in report["command_runs_s"]),
+             f"{report['size_bytes'] / 1024:,.0f} kB", parts["read_s"], parts["charts_s"],
+             parts["html_s"], parts["marks"]]
         ],
-    )
-    out.append("")
-    return out
+    )  # fmt: skip
 
 
-def _profile(results: dict[str, Any]) -> list[str]:
-    profile = results.get("profile")
-    if not profile:
-        return []
-    out: list[str] = [
+def _profile(profile: dict[str, Any]) -> list[str]:
+    total = profile["total_s"] or 1.0
+    out = _section(
         f"## Profile of the full crawl ({profile['products']:,} products, cProfile)",
-        "",
         f"{profile['pages']} pages; {profile['wall_s_under_profiler']} s wall under the "
         f"profiler, {profile['total_s']} s profiled. Own time (tottime) by area:",
-        "",
-    ]
-    out += _table(
         ["area", "tottime s", "share"],
         [
             [k, v["s"], f"{100 * v['share']:.0f}%"]
             for k, v in profile["tottime_by_area"].items()
         ],
     )
-    out += ["", "Top functions by own time:", ""]
-    out += _table(
-        ["function", "calls", "tottime s", "cumtime s"],
-        [
-            [f"`{f['function']}`", f["calls"], f["tottime_s"], f["cumtime_s"]]
-            for f in profile["top_tottime"]
-        ],
-    )
+    out += ["Top functions by own time:", ""]
+    out += _table(FUNCTION_HEADER, [_function_row(f) for f in profile["top_tottime"]])
     out += [
         "",
         "Project functions by cumulative time (their callees included; share of "
         "the profiled time):",
         "",
     ]
-    total = profile["total_s"] or 1.0
     out += _table(
-        ["function", "calls", "tottime s", "cumtime s", "share"],
+        [*FUNCTION_HEADER, "share"],
         [
-            [
-                f"`{f['function']}`",
-                f["calls"],
-                f["tottime_s"],
-                f["cumtime_s"],
-                f"{100 * f['cumtime_s'] / total:.0f}%",
-            ]
+            [*_function_row(f), f"{100 * f['cumtime_s'] / total:.0f}%"]
             for f in profile["top_project_cumulative"]
         ],
     )
@@ -528,22 +402,37 @@ def _profile(results: dict[str, Any]) -> list[str]:
     return out
 
 
-def _sampled(results: dict[str, Any]) -> list[str]:
-    sampled = results.get("sampled")
-    if not sampled:
-        return []
-    out: list[str] = [
+FUNCTION_HEADER = ["function", "calls", "tottime s", "cumtime s"]
+
+
+def _function_row(function: dict[str, Any]) -> list[Any]:
+    return [
+        f"`{function['function']}`",
+        function["calls"],
+        function["tottime_s"],
+        function["cumtime_s"],
+    ]
+
+
+def _sampled(sampled: dict[str, Any]) -> list[str]:
+    return _section(
         f"## Sampled profile of the full crawl ({sampled['products']:,} products, py-spy)",
-        "",
         f"{sampled['samples']:,} samples of the crawl's main thread at {sampled['rate_hz']} Hz"
         f" ({sampled['wall_s_sampled']} s wall while sampled). The project's own code is"
         f" the innermost frame of {100 * sampled['project_self_share']:.0f}% of them."
         " Each sample is counted once, for the first of these areas found in its stack:",
-        "",
-    ]
-    out += _table(
         ["area", "share of samples"],
         [[k, f"{100 * v:.1f}%"] for k, v in sampled["by_area"].items()],
     )
-    out.append("")
-    return out
+
+
+# The sections after the crawls', in the order of results.md, by their key in results.json.
+SECTIONS = (
+    ("instructions", _instructions),
+    ("incremental", _incremental),
+    ("analyzer", _analyzer),
+    ("store", _store),
+    ("report", _report),
+    ("profile", _profile),
+    ("sampled", _sampled),
+)
