@@ -6,8 +6,8 @@
 
 Benchmarks: crawl (project vs bare Scrapy vs the simulator's serving rate), profile (cProfile of
 the project's crawl), incremental (requests after 0/1/12/100 new products), scale (the crawl at
-10x the size), analyzer, store, report (`scrapy report` at 58,000 products). See
-benchmarks/README.md.
+10x the size), analyzer, store, report (`scrapy report` at 58,000 products), crosscheck
+(`scrapy ledger --json` at 58,000 listed products). See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 from benchmarks import (
     bench_analyzer,
     bench_crawl,
+    bench_crosscheck,
     bench_incremental,
     bench_instructions,
     bench_report,
@@ -32,8 +33,30 @@ from benchmarks import (
 from benchmarks._common import BENCH_DIR, Simulator, comma_ints, machine
 from benchmarks.report import render
 
-ALL = ("crawl", "profile", "incremental", "scale", "instructions", "analyzer", "store", "report")
+ALL = (
+    "crawl",
+    "profile",
+    "incremental",
+    "scale",
+    "instructions",
+    "analyzer",
+    "store",
+    "report",
+    "crosscheck",
+)
 QUICK_SKIPS = ("profile", "instructions")
+# The sizes the benchmarks run at, each an option: its name, its default, its default with
+# --quick, what it sizes.
+SIZES: tuple[tuple[str, Any, Any, str], ...] = (
+    ("products", 5800, 5800, "products of the full-crawl benchmark"),
+    ("scale_products", 58_000, 11_600, "products of the scale benchmark"),
+    ("scale_repeats", 3, 1, "alternating runs of each side at the scale size"),
+    ("analyzer_sizes", (100_000, 1_000_000), (100_000,), "stored products for the analyzer"),
+    ("store_products", 20_000, 5_000, "products for the store benchmark"),
+    ("report_products", 58_000, 5_800, "stored products for the report benchmark"),
+    ("crosscheck_products", 58_000, 5_800, "listed products for the cross-check benchmark"),
+    ("adds", (0, 1, 12, 100), (0, 1, 12, 100), "new products per incremental run"),
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -46,49 +69,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--quick",
         action="store_true",
         help="smaller pass: scale at 11,600 without the bare spider, analyzer at "
-        "100k only, store at 5,000 products, report at 5,800, no profile",
+        "100k only, store at 5,000 products, report and cross-check at 5,800, no profile",
     )
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(ALL)}")
     parser.add_argument("--skip", default="", help="comma-separated benchmarks to leave out")
     parser.add_argument(
-        "--products",
-        type=int,
-        default=5800,
-        help="products of the full-crawl benchmark (default 5800)",
-    )
-    parser.add_argument(
-        "--scale-products",
-        type=int,
-        default=None,
-        help="products of the scale benchmark (default 58000; 11600 with --quick)",
-    )
-    parser.add_argument(
-        "--scale-repeats",
-        type=int,
-        default=None,
-        help="alternating runs of each side at the scale size (default 3; 1 with --quick)",
-    )
-    parser.add_argument(
         "--no-scale-bare", action="store_true", help="scale benchmark without the bare spider"
     )
-    parser.add_argument(
-        "--analyzer-sizes",
-        default=None,
-        help="stored products for the analyzer (default 100000,1000000)",
-    )
-    parser.add_argument(
-        "--store-products",
-        type=int,
-        default=None,
-        help="products for the store benchmark (default 20000; 5000 with --quick)",
-    )
-    parser.add_argument(
-        "--report-products",
-        type=int,
-        default=None,
-        help="stored products for the report benchmark (default 58000; 5800 with --quick)",
-    )
-    parser.add_argument("--adds", default="0,1,12,100", help="new products per incremental run")
+    for name, full, quick, text in SIZES:
+        with_quick = "" if quick == full else f"; {_written(quick)} with --quick"
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=comma_ints if isinstance(full, tuple) else int,
+            help=f"{text} (default {_written(full)}{with_quick})",
+        )
     parser.add_argument(
         "--out",
         type=Path,
@@ -96,6 +90,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="directory for results.md and results.json (default benchmarks/)",
     )
     return parser.parse_args(argv)
+
+
+def _written(size: int | tuple[int, ...]) -> str:
+    """A size as its option takes it: 58000, or 0,1,12,100."""
+    return ",".join(str(n) for n in size) if isinstance(size, tuple) else str(size)
 
 
 def chosen(args: argparse.Namespace) -> list[str]:
@@ -116,19 +115,11 @@ def log(message: str) -> None:
 
 def options(args: argparse.Namespace) -> dict[str, Any]:
     """The sizes each benchmark runs at: the options given, else the pass's defaults."""
-    quick = args.quick
-    analyzer_sizes = args.analyzer_sizes or ("100000" if quick else "100000,1000000")
-    return {
-        "quick": quick,
-        "benchmarks": chosen(args),
-        "products": args.products,
-        "scale_products": args.scale_products or (11_600 if quick else 58_000),
-        "scale_repeats": args.scale_repeats or (1 if quick else 3),
-        "analyzer_sizes": list(comma_ints(analyzer_sizes)),
-        "store_products": args.store_products or (5_000 if quick else 20_000),
-        "report_products": args.report_products or (5_800 if quick else 58_000),
-        "adds": list(comma_ints(args.adds)),
-    }
+    opts: dict[str, Any] = {"quick": args.quick, "benchmarks": chosen(args)}
+    for name, full, quick, _text in SIZES:
+        size = getattr(args, name) or (quick if args.quick else full)
+        opts[name] = list(size) if isinstance(size, tuple) else size
+    return opts
 
 
 def run_crawls(opts: dict[str, Any], workdir: Path, results: dict[str, Any]) -> None:
@@ -184,6 +175,9 @@ def run_others(opts: dict[str, Any], results: dict[str, Any]) -> None:
     if "report" in names:
         log(f"report: {opts['report_products']} stored products")
         results["report"] = bench_report.run(opts["report_products"])
+    if "crosscheck" in names:
+        log(f"crosscheck: {opts['crosscheck_products']} listed products and their ledger")
+        results["crosscheck"] = bench_crosscheck.run(opts["crosscheck_products"])
 
 
 def main(argv: list[str] | None = None) -> int:

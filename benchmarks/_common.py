@@ -1,8 +1,9 @@
 """Shared pieces of the benchmarks: the simulator in its own process, measured subprocesses,
-the project's crawl command, the machine description."""
+the project's commands, the machine description, the command line of each benchmark."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -130,6 +132,24 @@ def crawl_command(
     return cmd
 
 
+def scrapy_command(db: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """`scrapy ARGS` on the database, in a subprocess as a user runs it; its output captured."""
+    env = {**os.environ, "CERTIS_DB": str(db)}
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
+    # Sandboxes and CI set this; a user's Python writes its bytecode cache and reuses it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", *args], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+
+
+def command_run(db: Path, *args: str) -> float:
+    """The wall time of `scrapy ARGS` on the database, run as a user runs it."""
+    started = time.perf_counter()
+    scrapy_command(db, *args)
+    return time.perf_counter() - started
+
+
 class Simulator:
     """`python -m certis_scraper.simsite` in its own process (its own GIL), prerendered."""
 
@@ -230,6 +250,30 @@ class Simulator:
 def comma_ints(text: str) -> tuple[int, ...]:
     """A list option of the benchmarks: "0,1,12" -> (0, 1, 12)."""
     return tuple(int(part) for part in text.split(",") if part.strip())
+
+
+def json_main(
+    run: Callable[..., Any],
+    doc: str | None,
+    argv: list[str] | None,
+    options: dict[str, Any],
+    helps: dict[str, str] | None = None,
+) -> int:
+    """A benchmark's command line: `--name` for each keyword argument of `run` in `options`, of
+    its default's type (a tuple of ints is written "0,1,12"; False is a flag); the result of
+    `run` as JSON on stdout."""
+    parser = argparse.ArgumentParser(description=doc)
+    for name, default in options.items():
+        flag, help_text = "--" + name.replace("_", "-"), (helps or {}).get(name)
+        if default is False:
+            parser.add_argument(flag, action="store_true", help=help_text)
+        elif isinstance(default, tuple):
+            shown = ",".join(str(n) for n in default)
+            parser.add_argument(flag, type=comma_ints, default=shown, help=help_text)
+        else:
+            parser.add_argument(flag, type=type(default), default=default, help=help_text)
+    print(json.dumps(run(**vars(parser.parse_args(argv))), indent=2))
+    return 0
 
 
 def machine() -> dict[str, Any]:

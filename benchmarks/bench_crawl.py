@@ -9,10 +9,8 @@ from os.wait4 on its pid. Pages = listing + detail requests the simulator logged
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import http.client
-import json
 import multiprocessing
 import pstats
 import re
@@ -31,6 +29,7 @@ from benchmarks._common import (
     ROOT,
     Simulator,
     crawl_command,
+    json_main,
     request_counts,
     run_measured,
 )
@@ -186,9 +185,9 @@ def measure(
     db = db or workdir / f"crawl-{sim.products}.db"
     projects: list[dict[str, Any]] = []
     bares: list[dict[str, Any]] = []
-    for run in range(repeats):
+    for n in range(repeats):
         # The last project crawl fills `db` (the incremental benchmark goes on from it).
-        target = db if run == repeats - 1 else workdir / f"crawl-{sim.products}-{run}.db"
+        target = db if n == repeats - 1 else workdir / f"crawl-{sim.products}-{n}.db"
         projects.append(project_crawl(sim, target, workdir / f"crawl-{sim.products}.log"))
         if bare:
             bares.append(bare_crawl(sim, urls_file, workdir))
@@ -223,18 +222,25 @@ def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 # --- profile ------------------------------------------------------------------------------------
 
-AREAS = (
-    ("certis_scraper/", "project (certis_scraper)"),
-    ("/scrapy/", "scrapy"),
-    ("/twisted/", "twisted"),
-    ("/parsel/", "parsel/lxml/cssselect"),
-    ("/lxml/", "parsel/lxml/cssselect"),
-    ("/cssselect/", "parsel/lxml/cssselect"),
-    ("/w3lib/", "w3lib"),
-    ("/pydantic", "pydantic"),
-    ("/sqlite_utils/", "sqlite3/sqlite_utils"),
-    ("/asyncio/", "asyncio (stdlib)"),
+# The libraries a function's file may belong to: what its path holds, the area it counts for in
+# the cProfile summary and in the py-spy summary (None: with the rest).
+LIBRARIES: tuple[tuple[str, str, str | None], ...] = (
+    ("scrapy/", "scrapy", "Scrapy"),
+    ("twisted/", "twisted", "Twisted"),
+    ("parsel/", "parsel/lxml/cssselect", "lxml/parsel"),
+    ("lxml/", "parsel/lxml/cssselect", "lxml/parsel"),
+    ("cssselect/", "parsel/lxml/cssselect", None),
+    ("w3lib/", "w3lib", None),
+    ("pydantic", "pydantic", "pydantic"),
+    ("sqlite_utils/", "sqlite3/sqlite_utils", None),
+    ("asyncio/", "asyncio (stdlib)", "asyncio"),
 )
+
+
+def _library(path: str, column: int) -> str | None:
+    """The area of the first library in LIBRARIES that `path` belongs to, in the summary of
+    that column (1: cProfile, 2: py-spy)."""
+    return next((row[column] for row in LIBRARIES if row[0] in path and row[column]), None)
 
 
 def _area(filename: str, name: str) -> str:
@@ -244,16 +250,21 @@ def _area(filename: str, name: str) -> str:
         if "lxml" in name or "etree" in name:
             return "parsel/lxml/cssselect"
         return "other C builtins"
-    for needle, area in AREAS:
-        if needle in filename:
-            return area
-    return "other Python (stdlib, libraries)"
+    if "certis_scraper/" in filename:
+        return "project (certis_scraper)"
+    return _library(filename, 1) or "other Python (stdlib, libraries)"
+
+
+# pstats' figures of a function, by (file, line, name): calls, primitive calls, own time,
+# cumulative time, callers.
+FunctionKey = tuple[str, int, str]
+FunctionStats = tuple[int, int, float, float, Any]
 
 
 _STDLIB = re.compile(r"/lib/python3\.\d+/")
 
 
-def _label(key: tuple[str, int, str]) -> str:
+def _label(key: FunctionKey) -> str:
     filename, line, name = key
     if filename == "~":
         return name
@@ -267,9 +278,20 @@ def _label(key: tuple[str, int, str]) -> str:
     return f"{filename}:{line}({name})"
 
 
+def _function(key: FunctionKey, stats: FunctionStats) -> dict[str, Any]:
+    """One function's line in the profile summary."""
+    _cc, calls, tottime, cumtime, _callers = stats
+    return {
+        "function": _label(key),
+        "calls": calls,
+        "tottime_s": round(tottime, 2),
+        "cumtime_s": round(cumtime, 2),
+    }
+
+
 def summarize_profile(path: Path, top: int = 15) -> dict[str, Any]:
     stats = pstats.Stats(str(path))
-    raw: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = stats.stats  # type: ignore[attr-defined]
+    raw: dict[FunctionKey, FunctionStats] = stats.stats  # type: ignore[attr-defined]
     total = float(stats.total_tt)  # type: ignore[attr-defined]
     areas: dict[str, float] = {}
     for key, (_cc, _nc, tt, _ct, _callers) in raw.items():
@@ -285,24 +307,8 @@ def summarize_profile(path: Path, top: int = 15) -> dict[str, Any]:
             k: {"s": round(v, 2), "share": round(v / total, 3)}
             for k, v in sorted(areas.items(), key=lambda kv: kv[1], reverse=True)
         },
-        "top_tottime": [
-            {
-                "function": _label(k),
-                "calls": v[1],
-                "tottime_s": round(v[2], 2),
-                "cumtime_s": round(v[3], 2),
-            }
-            for k, v in by_tottime
-        ],
-        "top_project_cumulative": [
-            {
-                "function": _label(k),
-                "calls": v[1],
-                "tottime_s": round(v[2], 2),
-                "cumtime_s": round(v[3], 2),
-            }
-            for k, v in by_cum
-        ],
+        "top_tottime": [_function(k, v) for k, v in by_tottime],
+        "top_project_cumulative": [_function(k, v) for k, v in by_cum],
     }
 
 
@@ -310,11 +316,11 @@ def profile_crawl(sim: Simulator, workdir: Path) -> dict[str, Any]:
     """The project's crawl under cProfile (a fresh database), summarized."""
     prof = workdir / f"crawl-{sim.products}.prof"
     db = workdir / f"profile-{sim.products}.db"
-    run = project_crawl(sim, db, workdir / "profile.log", profile=prof)
+    crawl = project_crawl(sim, db, workdir / "profile.log", profile=prof)
     summary = summarize_profile(prof)
     summary["products"] = sim.products
-    summary["wall_s_under_profiler"] = run["wall_s"]
-    summary["pages"] = run["pages"]
+    summary["wall_s_under_profiler"] = crawl["wall_s"]
+    summary["pages"] = crawl["pages"]
     return summary
 
 
@@ -329,14 +335,6 @@ PROJECT_AREAS = (
     ("certis_scraper/pipelines/", "project: item pipelines (validate, store)"),
     ("certis_scraper/", "project: other (start, extensions, middlewares, signals)"),
 )
-LIBRARY_AREAS = (
-    ("scrapy/", "Scrapy"),
-    ("twisted/", "Twisted"),
-    ("asyncio/", "asyncio"),
-    ("lxml/", "lxml/parsel"),
-    ("parsel/", "lxml/parsel"),
-    ("pydantic", "pydantic"),
-)
 
 
 def sample_area(frames: list[str]) -> str:
@@ -346,11 +344,7 @@ def sample_area(frames: list[str]) -> str:
     for needle, area in PROJECT_AREAS:
         if any(needle in frame for frame in frames):
             return area
-    innermost = frames[-1] if frames else ""
-    for needle, area in LIBRARY_AREAS:
-        if needle in innermost:
-            return area
-    return "other (stdlib, C builtins)"
+    return _library(frames[-1] if frames else "", 2) or "other (stdlib, C builtins)"
 
 
 def summarize_samples(raw: Path) -> dict[str, Any]:
@@ -394,29 +388,25 @@ def sample_crawl(sim: Simulator, workdir: Path, rate: int = 200) -> dict[str, An
     db = workdir / f"sampled-{sim.products}.db"
     command = [spy, "record", "-r", str(rate), "-f", "raw", "-o", str(raw), "--"]
     command += crawl_command(sim.listing_url, db)
-    run = _measured_run(sim, "sampled crawl", command, ROOT, workdir / "sampled.log", 1800)
+    crawl = _measured_run(sim, "sampled crawl", command, ROOT, workdir / "sampled.log", 1800)
     summary = summarize_samples(raw)
-    summary.update(products=sim.products, rate_hz=rate, wall_s_sampled=run["wall_s"])
+    summary.update(products=sim.products, rate_hz=rate, wall_s_sampled=crawl["wall_s"])
     return summary
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--products", type=int, default=5800)
-    parser.add_argument("--no-bare", action="store_true")
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--repeats", type=int, default=1, help="alternating runs of each")
-    args = parser.parse_args(argv)
-    with (
-        tempfile.TemporaryDirectory(prefix="certis-bench-") as tmp,
-        Simulator(args.products) as sim,
-    ):
-        result = measure(sim, Path(tmp), bare=not args.no_bare, repeats=args.repeats)
-        if args.profile:
+def run(products: int, no_bare: bool, profile: bool, repeats: int) -> dict[str, Any]:
+    """Standalone: a simulator of `products`, the crawls on it, their profiles if asked."""
+    with tempfile.TemporaryDirectory(prefix="certis-bench-") as tmp, Simulator(products) as sim:
+        result = measure(sim, Path(tmp), bare=not no_bare, repeats=repeats)
+        if profile:
             result["profile"] = profile_crawl(sim, Path(tmp))
             result["sampled"] = sample_crawl(sim, Path(tmp))
-    print(json.dumps(result, indent=2))
-    return 0
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = {"products": 5800, "no_bare": False, "profile": False, "repeats": 1}
+    return json_main(run, __doc__, argv, options, {"repeats": "alternating runs of each"})
 
 
 if __name__ == "__main__":

@@ -16,20 +16,17 @@ Goal (issue 20): under 2 s at 58,000 listed products.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import random
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_report import ROOT, command_run
+from benchmarks._common import command_run, json_main, scrapy_command
 from certis_scraper.simsite.stored import fill_store
 from certis_scraper.store import Store
 
@@ -113,12 +110,7 @@ def run(products: int = 58_000, repeats: int = 5) -> dict[str, Any]:
         for _ in range(max(1, repeats)):
             times.append(command_run(db, "ledger", "--json"))
             startup.append(command_run(db, "version"))
-        check = json.loads(
-            subprocess.run(
-                [sys.executable, "-m", "scrapy", "ledger", "--json"],
-                cwd=ROOT, env={**_env(db)}, check=True, capture_output=True, text=True,
-            ).stdout
-        )  # fmt: skip
+        check = json.loads(scrapy_command(db, "ledger", "--json").stdout)
         return {
             "products": products,
             "ledger": ledger,
@@ -131,19 +123,8 @@ def run(products: int = 58_000, repeats: int = 5) -> dict[str, Any]:
         }
 
 
-def _env(db: Path) -> dict[str, str]:
-    env = {**os.environ, "CERTIS_DB": str(db)}
-    env.pop("SCRAPY_SETTINGS_MODULE", None)
-    return env
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--products", type=int, default=58_000)
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args(argv)
-    print(json.dumps(run(args.products, args.repeats), indent=2))
-    return 0
+    return json_main(run, __doc__, argv, {"products": 58_000, "repeats": 5})
 
 
 if __name__ == "__main__":

@@ -14,22 +14,13 @@ of the site as it was before its additions). robots.txt (one request per run) is
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import (
-    ROOT,
-    Simulator,
-    comma_ints,
-    crawl_command,
-    request_counts,
-    run_measured,
-)
-from benchmarks.bench_crawl import db_counts
+from benchmarks._common import Simulator, json_main
+from benchmarks.bench_crawl import project_crawl
 
 DEFAULT_ADDS = (0, 1, 12, 100)
 
@@ -48,17 +39,9 @@ def incremental_runs(
     for count in adds:
         added = sim.add(count) if count else []
         status = sim.status()
-        sim.clear_log()
-        measured = run_measured(
-            crawl_command(sim.listing_url, db),
-            cwd=ROOT,
-            log_path=workdir / f"incremental-{count}.log",
-        )
-        if measured.returncode != 0:
-            raise RuntimeError(f"incremental crawl failed; see {workdir}/incremental-{count}.log")
-        made = request_counts(sim.stats())
+        crawl = project_crawl(sim, db, workdir / f"incremental-{count}.log")
+        made, stored = crawl["requests"], crawl["stored"]
         least = minimum(added, status["total_pages"])
-        stored = db_counts(db)
         results.append(
             {
                 "new_products": count,
@@ -72,8 +55,8 @@ def incremental_runs(
                 "minimum": least,
                 "extra_requests": made["listing"] + made["detail"] - least["total"],
                 "at_minimum": made["listing"] + made["detail"] == least["total"],
-                "wall_s": measured.wall_s,
-                "cpu_s": round(measured.cpu_s, 2),
+                "wall_s": crawl["wall_s"],
+                "cpu_s": round(crawl["cpu_s"], 2),
                 "complete_after": stored["products"] == status["total"]
                 and stored["details"] == status["total"],
             }
@@ -86,21 +69,12 @@ def run(products: int = 5800, adds: tuple[int, ...] = DEFAULT_ADDS) -> list[dict
     with tempfile.TemporaryDirectory(prefix="certis-bench-") as tmp, Simulator(products) as sim:
         workdir = Path(tmp)
         db = workdir / "incremental.db"
-        first = run_measured(
-            crawl_command(sim.listing_url, db), cwd=ROOT, log_path=workdir / "first.log"
-        )
-        if first.returncode != 0:
-            raise RuntimeError("first crawl failed")
+        project_crawl(sim, db, workdir / "first.log")
         return incremental_runs(sim, db, workdir, adds)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--products", type=int, default=5800)
-    parser.add_argument("--adds", default=",".join(str(a) for a in DEFAULT_ADDS))
-    args = parser.parse_args(argv)
-    print(json.dumps(run(args.products, comma_ints(args.adds)), indent=2))
-    return 0
+    return json_main(run, __doc__, argv, {"products": 5800, "adds": DEFAULT_ADDS})
 
 
 if __name__ == "__main__":

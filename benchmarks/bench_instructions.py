@@ -12,8 +12,6 @@ what is left at the smaller size. Needs valgrind (Debian's package); skipped wit
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 import shutil
 import subprocess
@@ -22,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import BENCH_DIR, ROOT, Simulator, crawl_command, request_counts
+from benchmarks._common import BENCH_DIR, ROOT, Simulator, crawl_command, json_main, request_counts
 
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
@@ -58,7 +56,7 @@ def size(products: int, workdir: Path) -> dict[str, Any]:
     return result
 
 
-def run(sizes: tuple[int, int] = (120, 1200)) -> dict[str, Any] | None:
+def run(sizes: tuple[int, ...] = (120, 1200)) -> dict[str, Any] | None:
     """Per-page and start-up instructions of each side, and their ratios; None without
     valgrind."""
     if shutil.which("valgrind") is None:
@@ -81,12 +79,8 @@ def run(sizes: tuple[int, int] = (120, 1200)) -> dict[str, Any] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", default="120,1200", help="two site sizes (products)")
-    args = parser.parse_args(argv)
-    small, large = (int(s) for s in args.sizes.split(","))
-    print(json.dumps(run((small, large)), indent=2))
-    return 0
+    helps = {"sizes": "two site sizes (products)"}
+    return json_main(run, __doc__, argv, {"sizes": (120, 1200)}, helps)
 
 
 if __name__ == "__main__":

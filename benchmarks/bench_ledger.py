@@ -15,7 +15,6 @@ lacks (the new model's 2, the known model's 1), plus robots.txt.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import statistics
@@ -24,7 +23,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import BENCH_DIR, CRAWL_SETTINGS, ROOT, Simulator, run_measured
+from benchmarks._common import (
+    BENCH_DIR,
+    CRAWL_SETTINGS,
+    ROOT,
+    Simulator,
+    json_main,
+    run_measured,
+)
 
 PAGE_SIZE = 500
 
@@ -132,17 +138,17 @@ def measure(size: str, repeats: int, work: Path) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", default="440,3700,4300", help="vendors,models,versions")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", default=str(BENCH_DIR / "ledger_results.json"))
-    args = parser.parse_args(argv)
+def measure_into(size: str, repeats: int, out: str) -> dict[str, Any]:
+    """Standalone: the benchmark in a scratch directory, its result written to `out` too."""
     with tempfile.TemporaryDirectory(prefix="bench-ledger-") as tmp:
-        result = measure(args.size, args.repeats, Path(tmp))
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return 0
+        result = measure(size, repeats, Path(tmp))
+    Path(out).write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = {"size": "440,3700,4300", "repeats": 3, "out": str(BENCH_DIR / "ledger_results.json")}
+    return json_main(measure_into, __doc__, argv, options, {"size": "vendors,models,versions"})
 
 
 if __name__ == "__main__":

@@ -20,41 +20,19 @@ under 2 s (issue 12), at 58,000 products.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks._common import command_run, json_main
 from certis_scraper.report import ReportFilters, collect
 from certis_scraper.report.charts import all_charts
 from certis_scraper.report.page import render_page
 from certis_scraper.simsite.stored import fill_store
 from certis_scraper.store import Store
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def command_run(db: Path, *args: str) -> float:
-    """`scrapy ARGS` on the database, in a subprocess as a user runs it; its wall time."""
-    env = {**os.environ, "CERTIS_DB": str(db)}
-    env.pop("SCRAPY_SETTINGS_MODULE", None)
-    # Sandboxes and CI set this; a user's Python writes its bytecode cache and reuses it.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "scrapy", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return time.perf_counter() - started
 
 
 def parts(db: Path) -> dict[str, float]:
@@ -107,12 +85,7 @@ def run(products: int = 58_000, repeats: int = 3) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--products", type=int, default=58_000)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args(argv)
-    print(json.dumps(run(args.products, args.repeats), indent=2))
-    return 0
+    return json_main(run, __doc__, argv, {"products": 58_000, "repeats": 3})
 
 
 if __name__ == "__main__":

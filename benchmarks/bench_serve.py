@@ -9,24 +9,22 @@ same figure beside its crawls.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
+from typing import Any
 
-from benchmarks._common import Simulator, comma_ints
+from benchmarks._common import Simulator, json_main
 from benchmarks.bench_crawl import serving_rate
 
 
+def run(products: int, clients: tuple[int, ...], per_client: int) -> list[dict[str, Any]]:
+    with Simulator(products) as sim:
+        return serving_rate(sim, sim.all_urls(), clients, per_client)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--products", type=int, default=5800)
-    parser.add_argument("--clients", default="1,4", help="comma-separated client counts")
-    parser.add_argument("--per-client", type=int, default=3000, help="requests per client")
-    args = parser.parse_args(argv)
-    with Simulator(args.products) as sim:
-        result = serving_rate(sim, sim.all_urls(), comma_ints(args.clients), args.per_client)
-    print(json.dumps(result, indent=2))
-    return 0
+    options = {"products": 5800, "clients": (1, 4), "per_client": 3000}
+    helps = {"clients": "comma-separated client counts", "per_client": "requests per client"}
+    return json_main(run, __doc__, argv, options, helps)
 
 
 if __name__ == "__main__":

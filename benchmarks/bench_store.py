@@ -17,8 +17,6 @@ closes (its time is included in the first load's items/s, and given apart).
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -26,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import comma_ints
+from benchmarks._common import json_main
 from certis_scraper.simsite.stored import crawled_items
 from certis_scraper.store import Store
 
@@ -77,12 +75,7 @@ def run(products: int = 20_000, batches: tuple[int, ...] = DEFAULT_BATCHES) -> d
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--products", type=int, default=20_000)
-    parser.add_argument("--batches", default=",".join(str(b) for b in DEFAULT_BATCHES))
-    args = parser.parse_args(argv)
-    print(json.dumps(run(args.products, comma_ints(args.batches)), indent=2))
-    return 0
+    return json_main(run, __doc__, argv, {"products": 20_000, "batches": DEFAULT_BATCHES})
 
 
 if __name__ == "__main__":

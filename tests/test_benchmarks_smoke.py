@@ -27,7 +27,7 @@ def test_benchmarks_run_at_toy_size(tmp_path: Path) -> None:
         [
             "--products", "60", "--skip", "profile,scale,instructions", "--adds", "0,1",
             "--analyzer-sizes", "1000", "--store-products", "100", "--report-products", "100",
-            "--out", str(tmp_path),
+            "--crosscheck-products", "100", "--out", str(tmp_path),
         ]
     )
     assert code == 0
@@ -65,7 +65,14 @@ def test_benchmarks_run_at_toy_size(tmp_path: Path) -> None:
     assert (report["products"], report["firmware_updates"], report["withdrawn"]) == (100, 2, 0)
     assert report["parts"]["marks"] == marks_of_report(tmp_path / "same.db", 100)
     assert 10_000 < report["size_bytes"] < 5_000_000
-    assert "## Goals" in (tmp_path / "results.md").read_text()
+    # The cross-check finds the ledger the benchmark wrote beside the 100 listed products: one
+    # unlisted model per 20 listed, and each listed product either on it or not.
+    crosscheck = results["crosscheck"]
+    ledger, sets = crosscheck["ledger"], crosscheck["sets"]
+    assert sets["on_ledger_not_listed"] == 100 // 20
+    assert sets["listed_not_on_ledger"] + ledger["dcl_models"] - 5 == 100
+    text = (tmp_path / "results.md").read_text()
+    assert "## Goals" in text and "## Cross-check: `scrapy ledger --json` on 100" in text
 
 
 def test_sampled_stacks_are_sorted_into_areas(tmp_path: Path) -> None:
