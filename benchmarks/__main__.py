@@ -30,7 +30,7 @@ from benchmarks import (
     bench_report,
     bench_store,
 )
-from benchmarks._common import BENCH_DIR, Simulator, comma_ints, machine
+from benchmarks._common import BENCH_DIR, Simulator, comma_ints, machine, written
 from benchmarks.report import render
 
 ALL = (
@@ -77,11 +77,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--no-scale-bare", action="store_true", help="scale benchmark without the bare spider"
     )
     for name, full, quick, text in SIZES:
-        with_quick = "" if quick == full else f"; {_written(quick)} with --quick"
+        with_quick = "" if quick == full else f"; {written(quick)} with --quick"
         parser.add_argument(
             "--" + name.replace("_", "-"),
             type=comma_ints if isinstance(full, tuple) else int,
-            help=f"{text} (default {_written(full)}{with_quick})",
+            help=f"{text} (default {written(full)}{with_quick})",
         )
     parser.add_argument(
         "--out",
@@ -90,11 +90,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="directory for results.md and results.json (default benchmarks/)",
     )
     return parser.parse_args(argv)
-
-
-def _written(size: int | tuple[int, ...]) -> str:
-    """A size as its option takes it: 58000, or 0,1,12,100."""
-    return ",".join(str(n) for n in size) if isinstance(size, tuple) else str(size)
 
 
 def chosen(args: argparse.Namespace) -> list[str]:

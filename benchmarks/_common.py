@@ -252,6 +252,11 @@ def comma_ints(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(",") if part.strip())
 
 
+def written(value: int | tuple[int, ...]) -> str:
+    """An option's value as it is written: 58000, or (0, 1, 12) -> "0,1,12"."""
+    return ",".join(str(n) for n in value) if isinstance(value, tuple) else str(value)
+
+
 def json_main(
     run: Callable[..., Any],
     doc: str | None,
@@ -268,8 +273,7 @@ def json_main(
         if default is False:
             parser.add_argument(flag, action="store_true", help=help_text)
         elif isinstance(default, tuple):
-            shown = ",".join(str(n) for n in default)
-            parser.add_argument(flag, type=comma_ints, default=shown, help=help_text)
+            parser.add_argument(flag, type=comma_ints, default=written(default), help=help_text)
         else:
             parser.add_argument(flag, type=type(default), default=default, help=help_text)
     print(json.dumps(run(**vars(parser.parse_args(argv))), indent=2))

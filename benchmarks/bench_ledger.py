@@ -23,14 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import (
-    BENCH_DIR,
-    CRAWL_SETTINGS,
-    ROOT,
-    Simulator,
-    json_main,
-    run_measured,
-)
+from benchmarks._common import BENCH_DIR, CRAWL_SETTINGS, ROOT, Simulator, json_main, run_measured
 
 PAGE_SIZE = 500
 

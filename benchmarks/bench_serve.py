@@ -17,6 +17,7 @@ from benchmarks.bench_crawl import serving_rate
 
 
 def run(products: int, clients: tuple[int, ...], per_client: int) -> list[dict[str, Any]]:
+    """A simulator of `products` in its own process, and its rate to each number of clients."""
     with Simulator(products) as sim:
         return serving_rate(sim, sim.all_urls(), clients, per_client)
 
