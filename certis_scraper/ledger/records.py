@@ -12,6 +12,7 @@ import json
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
 
 # softwareVersionCertificationStatus -> the stored `status`.
 STATUS_NAMES = {1: "provisional", 2: "certified", 3: "revoked"}
@@ -83,7 +84,10 @@ class InvalidRecord(ValueError):
 class LedgerRecord(BaseModel):
     """One row of a ledger table. Subclasses name the table, the key and the ledger's path."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    # The ledger names fields in camelCase; the few it spells otherwise keep their own alias.
+    model_config = ConfigDict(
+        frozen=True, populate_by_name=True, extra="ignore", alias_generator=to_camel
+    )
     table: ClassVar[str]
     record: ClassVar[str]  # what dcl_changes calls it
     key_fields: ClassVar[tuple[str, ...]]
@@ -124,12 +128,12 @@ class VendorRecord(LedgerRecord):
     path_format: ClassVar[str] = "/dcl/vendorinfo/vendors/{vid}"
 
     vid: Vid = Field(alias="vendorID")
-    vendor_name: Text = Field(None, alias="vendorName")
-    company_legal_name: Text = Field(None, alias="companyLegalName")
-    company_preferred_name: Text = Field(None, alias="companyPreferredName")
+    vendor_name: Text = None
+    company_legal_name: Text = None
+    company_preferred_name: Text = None
     landing_page_url: Text = Field(None, alias="vendorLandingPageURL")
     creator: Text = None
-    schema_version: Integer = Field(None, alias="schemaVersion")
+    schema_version: Integer = None
 
 
 class ModelRecord(LedgerRecord):
@@ -140,34 +144,26 @@ class ModelRecord(LedgerRecord):
 
     vid: Vid
     pid: Vid
-    product_name: Text = Field(None, alias="productName")
-    product_label: Text = Field(None, alias="productLabel")
-    part_number: Text = Field(None, alias="partNumber")
-    device_type_id: Integer = Field(None, alias="deviceTypeId")
-    product_url: Text = Field(None, alias="productUrl")
-    support_url: Text = Field(None, alias="supportUrl")
-    user_manual_url: Text = Field(None, alias="userManualUrl")
-    commissioning_custom_flow: Integer = Field(None, alias="commissioningCustomFlow")
-    commissioning_custom_flow_url: Text = Field(None, alias="commissioningCustomFlowUrl")
-    commissioning_mode_initial_steps_hint: Integer = Field(
-        None, alias="commissioningModeInitialStepsHint"
-    )
-    commissioning_mode_initial_steps_instruction: Text = Field(
-        None, alias="commissioningModeInitialStepsInstruction"
-    )
-    commissioning_mode_secondary_steps_hint: Integer = Field(
-        None, alias="commissioningModeSecondaryStepsHint"
-    )
-    commissioning_mode_secondary_steps_instruction: Text = Field(
-        None, alias="commissioningModeSecondaryStepsInstruction"
-    )
-    lsf_url: Text = Field(None, alias="lsfUrl")
-    lsf_revision: Integer = Field(None, alias="lsfRevision")
-    maintenance_url: Text = Field(None, alias="maintenanceUrl")
-    discovery_capabilities_bitmask: Integer = Field(None, alias="discoveryCapabilitiesBitmask")
-    commissioning_fallback_url: Text = Field(None, alias="commissioningFallbackUrl")
+    product_name: Text = None
+    product_label: Text = None
+    part_number: Text = None
+    device_type_id: Integer = None
+    product_url: Text = None
+    support_url: Text = None
+    user_manual_url: Text = None
+    commissioning_custom_flow: Integer = None
+    commissioning_custom_flow_url: Text = None
+    commissioning_mode_initial_steps_hint: Integer = None
+    commissioning_mode_initial_steps_instruction: Text = None
+    commissioning_mode_secondary_steps_hint: Integer = None
+    commissioning_mode_secondary_steps_instruction: Text = None
+    lsf_url: Text = None
+    lsf_revision: Integer = None
+    maintenance_url: Text = None
+    discovery_capabilities_bitmask: Integer = None
+    commissioning_fallback_url: Text = None
     creator: Text = None
-    schema_version: Integer = Field(None, alias="schemaVersion")
+    schema_version: Integer = None
 
 
 class ModelVersionRecord(LedgerRecord):
@@ -178,20 +174,20 @@ class ModelVersionRecord(LedgerRecord):
 
     vid: Vid
     pid: Vid
-    software_version: SoftwareVersion = Field(alias="softwareVersion")
-    software_version_string: Text = Field(None, alias="softwareVersionString")
-    cd_version_number: Integer = Field(None, alias="cdVersionNumber")
-    firmware_information: Text = Field(None, alias="firmwareInformation")
-    software_version_valid: Flag = Field(None, alias="softwareVersionValid")
-    ota_url: Text = Field(None, alias="otaUrl")
-    ota_file_size: Integer = Field(None, alias="otaFileSize")
-    ota_checksum: Text = Field(None, alias="otaChecksum")
-    ota_checksum_type: Integer = Field(None, alias="otaChecksumType")
-    min_applicable_software_version: Integer = Field(None, alias="minApplicableSoftwareVersion")
-    max_applicable_software_version: Integer = Field(None, alias="maxApplicableSoftwareVersion")
-    release_notes_url: Text = Field(None, alias="releaseNotesUrl")
+    software_version: SoftwareVersion
+    software_version_string: Text = None
+    cd_version_number: Integer = None
+    firmware_information: Text = None
+    software_version_valid: Flag = None
+    ota_url: Text = None
+    ota_file_size: Integer = None
+    ota_checksum: Text = None
+    ota_checksum_type: Integer = None
+    min_applicable_software_version: Integer = None
+    max_applicable_software_version: Integer = None
+    release_notes_url: Text = None
     creator: Text = None
-    schema_version: Integer = Field(None, alias="schemaVersion")
+    schema_version: Integer = None
 
 
 class ComplianceRecord(LedgerRecord):
@@ -209,9 +205,9 @@ class ComplianceRecord(LedgerRecord):
 
     vid: Vid
     pid: Vid
-    software_version: SoftwareVersion = Field(alias="softwareVersion")
+    software_version: SoftwareVersion
     certification_type: Annotated[str, BeforeValidator(_text)] = Field(alias="certificationType")
-    software_version_string: Text = Field(None, alias="softwareVersionString")
+    software_version_string: Text = None
     cd_version_number: Integer = Field(None, alias="cDVersionNumber")
     status: Annotated[str | None, BeforeValidator(_status)] = Field(
         None, alias="softwareVersionCertificationStatus"
@@ -220,15 +216,15 @@ class ComplianceRecord(LedgerRecord):
     reason: Text = None
     cd_certificate_id: Text = Field(None, alias="cDCertificateId")
     history: JsonText = None
-    certification_route: Text = Field(None, alias="certificationRoute")
-    program_type: Text = Field(None, alias="programType")
-    program_type_version: Text = Field(None, alias="programTypeVersion")
+    certification_route: Text = None
+    program_type: Text = None
+    program_type_version: Text = None
     transport: Text = None
-    family_id: Text = Field(None, alias="familyId")
-    supported_clusters: Text = Field(None, alias="supportedClusters")
-    parent_child: Text = Field(None, alias="parentChild")
-    specification_version: Integer = Field(None, alias="specificationVersion")
-    schema_version: Integer = Field(None, alias="schemaVersion")
+    family_id: Text = None
+    supported_clusters: Text = None
+    parent_child: Text = None
+    specification_version: Integer = None
+    schema_version: Integer = None
 
 
 RECORD_TYPES: tuple[type[LedgerRecord], ...] = (

@@ -178,7 +178,10 @@ def _render(fig: Figure, key: str, title: str, marks: _Marks) -> str:
         return to_inline_svg(fig, key, title, marks)
 
 
-def _no_data(ax: Axes, text: str = "No certifications in this selection") -> None:
+NO_CERTIFICATIONS = "No certifications in this selection"
+
+
+def _no_data(ax: Axes, text: str = NO_CERTIFICATIONS) -> None:
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="#555555")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -259,36 +262,50 @@ def _value(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
+def _period_bars(
+    drawing: _Drawing, series: Series, *, by_month: bool, grey_last: bool, empty: str,
+    whole_numbers: bool = False,
+) -> None:  # fmt: skip
+    """`series` as stacked bars by month or by quarter, the margins fitted to the labels."""
+    fig, ax, marks = drawing.fig, drawing.ax, drawing.marks
+    if series.empty:
+        _no_data(ax, empty)
+        return
+    _stacked_bars(ax, series.labels, series, marks, "", grey_last=grey_last)
+    if whole_numbers:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+    ax.grid(axis="x", visible=False)
+    turned = (_month_ticks if by_month else _quarter_ticks)(ax, series.labels)
+    tallest = max(sum(v[i] for v in series.values.values()) for i in range(len(series.labels)))
+    _fit(
+        fig,
+        y_chars=len(_thousands(tallest)),
+        legend_chars=_longest(list(series.values)),
+        x_rotated_chars=turned,
+    )
+
+
+def _period_rows(series: Series, *, total: bool) -> list[list[str]]:
+    """A series' data table rows: the period, each category's value, and their total if asked."""
+    names = list(series.values)
+    rows = []
+    for i, period in enumerate(series.labels):
+        values = [series.values[n][i] for n in names]
+        rows.append([period, *map(_value, values), *([_value(sum(values))] if total else [])])
+    return rows
+
+
 def monthly_chart(series: Series) -> Chart:
     drawing = _drawing(
         "monthly", "Certifications per month, by device type", 4.0,
         "Month of certification", "Products certified",
     )  # fmt: skip
-    fig, ax, marks = drawing.fig, drawing.ax, drawing.marks
-    if series.empty:
-        _no_data(ax)
-    else:
-        _stacked_bars(ax, series.labels, series, marks, "", grey_last=True)
-        turned = _month_ticks(ax, series.labels)
-        ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
-        ax.grid(axis="x", visible=False)
-        tallest = max(sum(v[i] for v in series.values.values()) for i in range(len(series.labels)))
-        _fit(
-            fig,
-            y_chars=len(_thousands(tallest)),
-            legend_chars=_longest(list(series.values)),
-            x_rotated_chars=turned,
-        )
-    names = list(series.values)
-    rows = [
-        [month, *(_value(series.values[n][i]) for n in names),
-         _value(sum(series.values[n][i] for n in names))]
-        for i, month in enumerate(series.labels)
-    ]  # fmt: skip
+    _period_bars(drawing, series, by_month=True, grey_last=True, empty=NO_CERTIFICATIONS)
     return drawing.chart(
         "Live products by month of certification; the most common device types apart.",
-        ["Month", *names, "Total"],
-        rows,
+        ["Month", *series.values, "Total"],
+        _period_rows(series, total=True),
     )
 
 

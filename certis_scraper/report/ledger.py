@@ -12,22 +12,21 @@ from dataclasses import dataclass
 from html import escape
 
 import matplotlib
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter
 
 from certis_scraper.report.charts import (
+    NO_CERTIFICATIONS,
     PALETTE,
     STYLE,
     Chart,
+    _Drawing,
     _drawing,
     _fit,
     _longest,
-    _month_ticks,
     _no_data,
-    _quarter_ticks,
-    _render,
+    _period_bars,
+    _period_rows,
     _short,
-    _stacked_bars,
-    _thousands,
 )
 from certis_scraper.report.data import (
     ReportFilters,
@@ -117,72 +116,41 @@ def plain(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def _stacked_chart(
-    key: str, title: str, series: Series, axes: tuple[str, str], by_month: bool, empty: str
-) -> tuple[str, int]:
-    """A stacked bar chart of `series` by month or quarter: its inline SVG and marks."""
+def _period_chart(
+    series: Series, key: str, title: str, axes: tuple[str, str], *, by_month: bool, empty: str
+) -> _Drawing:
+    """Stacked bars of whole counts by month, or by quarter with the last category grey."""
     drawing = _drawing(key, title, 3.8, *axes)
-    fig, ax, marks = drawing.fig, drawing.ax, drawing.marks
-    if series.empty:
-        _no_data(ax, empty)
-    else:
-        _stacked_bars(ax, series.labels, series, marks, "", grey_last=not by_month)
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
-        ax.grid(axis="x", visible=False)
-        ticks = _month_ticks if by_month else _quarter_ticks
-        turned = ticks(ax, series.labels)
-        tallest = max(sum(v[i] for v in series.values.values()) for i in range(len(series.labels)))
-        _fit(
-            fig,
-            y_chars=len(_thousands(tallest)),
-            legend_chars=_longest(list(series.values)),
-            x_rotated_chars=turned,
-        )
-    return _render(fig, key, title, marks), len(marks.tooltips)
-
-
-def _columns(series: Series) -> list[list[str]]:
-    """A series' data table rows: the label, then each category's value."""
-    return [
-        [label, *(f"{values[i]:,.0f}" for values in series.values.values())]
-        for i, label in enumerate(series.labels)
-    ]
+    _period_bars(
+        drawing, series, by_month=by_month, grey_last=not by_month, empty=empty, whole_numbers=True
+    )
+    return drawing
 
 
 def on_ledger_chart(series: Series) -> Chart:
-    key, title = "ledger-coverage", "Listed products on and off the ledger, by quarter"
-    svg, marks = _stacked_chart(
-        key, title, series, ("Quarter of certification", "Live products"), False,
-        "No certifications in this selection",
+    drawing = _period_chart(
+        series, "ledger-coverage", "Listed products on and off the ledger, by quarter",
+        ("Quarter of certification", "Live products"), by_month=False, empty=NO_CERTIFICATIONS,
     )  # fmt: skip
-    return Chart(
-        key,
-        title,
+    return drawing.chart(
         "Live listed products with details by quarter of certification: those whose VID and"
         " PID have a model on the ledger, and those without.",
-        svg,
-        marks,
         ["Quarter", *series.values],
-        _columns(series),
+        _period_rows(series, total=False),
     )
 
 
 def statuses_chart(series: Series) -> Chart:
-    key, title = "ledger-statuses", "Ledger certifications per month, by status"
-    svg, marks = _stacked_chart(
-        key, title, series, ("Month of the status date", "Compliance records"), True,
-        "No compliance records on the ledger",
+    drawing = _period_chart(
+        series, "ledger-statuses", "Ledger certifications per month, by status",
+        ("Month of the status date", "Compliance records"), by_month=True,
+        empty="No compliance records on the ledger",
     )  # fmt: skip
-    return Chart(
-        key,
-        title,
+    return drawing.chart(
         "The ledger's compliance records (one per software version) by the month of their"
         " current status: software versions certified, provisional or revoked.",
-        svg,
-        marks,
         ["Month", *series.values],
-        _columns(series),
+        _period_rows(series, total=False),
     )
 
 
