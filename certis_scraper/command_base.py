@@ -24,13 +24,12 @@ def print_error(message: str) -> None:
 
 
 class ProjectCommand(ScrapyCommand):
-    """A command of this project, described by its class attributes (what `scrapy -h` and
-    `scrapy CMD -h` show)."""
+    """A command of this project, described by its class attributes and its docstring (what
+    `scrapy -h` and `scrapy CMD -h` show)."""
 
     requires_project = True
     usage = "[options]"
     summary = ""
-    description = ""  # the long help; the summary when empty
 
     conf: CrawlSettings  # the project's settings, validated before the command runs
 
@@ -52,7 +51,9 @@ class ProjectCommand(ScrapyCommand):
         return self.summary
 
     def long_desc(self) -> str:
-        return self.description or self.summary
+        """The class's own docstring as one paragraph (help output re-wraps it); else the
+        summary."""
+        return " ".join((type(self).__doc__ or "").split()) or self.summary
 
 
 class ReadOnlyCommand(ProjectCommand):
@@ -61,6 +62,15 @@ class ReadOnlyCommand(ProjectCommand):
 
     requires_crawler_process = False
     default_settings = {"LOG_ENABLED": False}
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        # Each command module is named after its command: `changes options`, ...
+        name = type(self).__module__.rsplit(".", 1)[-1]
+        self.add_own_options(parser.add_argument_group(f"{name} options"))
+
+    def add_own_options(self, group: argparse._ArgumentGroup) -> None:
+        """The command's own options, in a group of their own: none here."""
 
     def fail(self, message: str, exitcode: int = 1) -> None:
         print_error(message)

@@ -220,6 +220,27 @@ def xlsx_value(column: str, value: Any) -> Any:
     return value
 
 
+def _write_cell(
+    sheet: Any, cell: tuple[int, int], value: Any, date_cell: Any, time_cell: Any
+) -> int:
+    """`value` in its typed cell; returns how many characters it shows."""
+    if isinstance(value, bool):
+        sheet.write_boolean(*cell, value)
+        return 5
+    if isinstance(value, datetime):
+        sheet.write_datetime(*cell, value, time_cell)
+        return 19
+    if isinstance(value, date):
+        sheet.write_datetime(*cell, value, date_cell)
+        return 10
+    if isinstance(value, int | float):
+        sheet.write_number(*cell, value)
+        return len(str(value))
+    text = value if isinstance(value, str) else str(value)
+    sheet.write_string(*cell, text)
+    return len(text)
+
+
 def write_xlsx(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
     """One sheet `matter_products`, streamed (xlsxwriter's constant_memory mode): typed cells,
     header bold and frozen, an autofilter over every row, each column as wide as its longest
@@ -251,27 +272,9 @@ def write_xlsx(columns: Sequence[str], rows: Iterable[dict[str, Any]], out: IO[b
     for count, row in enumerate(rows, start=1):
         for index, column in enumerate(columns):
             value = xlsx_value(column, row.get(column))
-            if value is None:
-                continue
-            if isinstance(value, str):
-                sheet.write_string(count, index, value)
-                shown = len(value)
-            elif isinstance(value, bool):
-                sheet.write_boolean(count, index, value)
-                shown = 5
-            elif isinstance(value, datetime):
-                sheet.write_datetime(count, index, value, time_cell)
-                shown = 19
-            elif isinstance(value, date):
-                sheet.write_datetime(count, index, value, date_cell)
-                shown = 10
-            elif isinstance(value, int | float):
-                sheet.write_number(count, index, value)
-                shown = len(str(value))
-            else:
-                sheet.write_string(count, index, str(value))
-                shown = len(str(value))
-            widths[index] = max(widths[index], min(shown + 2, XLSX_MAX_WIDTH))
+            if value is not None:
+                shown = _write_cell(sheet, (count, index), value, date_cell, time_cell)
+                widths[index] = max(widths[index], min(shown + 2, XLSX_MAX_WIDTH))
     for index, width in enumerate(widths):
         sheet.set_column(index, index, width)
     sheet.freeze_panes(1, 0)

@@ -81,9 +81,7 @@ class Command(ReadOnlyCommand):
     def short_desc(self) -> str:
         return "Show what the database lacks compared with the site, and the pages to fetch"
 
-    def add_options(self, parser: argparse.ArgumentParser) -> None:
-        super().add_options(parser)
-        group = parser.add_argument_group("analyze options")
+    def add_own_options(self, group: argparse._ArgumentGroup) -> None:
         group.add_argument("--json", action="store_true", help="print the analysis as JSON")
         group.add_argument(
             "--total-pages", type=int, metavar="T", help="site status offline: listing pages"

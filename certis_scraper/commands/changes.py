@@ -33,21 +33,17 @@ from certis_scraper.store import Store
 
 
 class Command(ReadOnlyCommand):
+    """Show what the last completed crawl run found: products first seen (new), products marked
+    withdrawn (removed) and recorded field changes (changed), and on the ledger software
+    versions first seen (releases) and certifications that became revoked. --run N shows run N's
+    findings instead, --since everything recorded from a time on (ISO 8601, UTC). --json prints
+    {new, removed, changed, releases, revoked}; --csv FILE and --atom FILE write the same facts
+    to files (written under a temporary name and renamed when complete)."""
+
     usage = "[--since DATE|DATETIME | --run N] [--json] [--csv FILE] [--atom FILE]"
     summary = "Show new, withdrawn and changed products (last run, one run, or since a time)"
-    description = (
-        "Show what the last completed crawl run found: products first seen (new), products "
-        "marked withdrawn (removed) and recorded field changes (changed), and on the ledger "
-        "software versions first seen (releases) and certifications that became revoked. "
-        "--run N shows run N's findings instead, --since everything recorded from a time on "
-        "(ISO 8601, UTC). --json prints {new, removed, changed, releases, revoked}; --csv "
-        "FILE and --atom FILE write the same facts to files (written under a temporary name "
-        "and renamed when complete)."
-    )
 
-    def add_options(self, parser: argparse.ArgumentParser) -> None:
-        super().add_options(parser)
-        group = parser.add_argument_group("changes options")
+    def add_own_options(self, group: argparse._ArgumentGroup) -> None:
         group.add_argument(
             "--since",
             metavar="DATE|DATETIME",

@@ -25,18 +25,15 @@ from certis_scraper.store.filters import ExportFilters
 
 
 class Command(ReadOnlyCommand):
+    """Write every stored product joined with its details to FILE; the format comes from the
+    extension (.csv, .json, .jsonl, .xlsx). Removed products are left out unless
+    --include-removed is given. Text filters are case-insensitive substrings; ids are hex with
+    0x (0x131B) or decimal (4891)."""
+
     usage = "FILE [options]"
     summary = "Export the database (products with details) to .csv, .json, .jsonl or .xlsx"
-    description = (
-        "Write every stored product joined with its details to FILE; the format comes from "
-        "the extension (.csv, .json, .jsonl, .xlsx). Removed products are left out unless "
-        "--include-removed is given. Text filters are case-insensitive substrings; ids are "
-        "hex with 0x (0x131B) or decimal (4891)."
-    )
 
-    def add_options(self, parser: argparse.ArgumentParser) -> None:
-        super().add_options(parser)
-        group = parser.add_argument_group("export options")
+    def add_own_options(self, group: argparse._ArgumentGroup) -> None:
         self.add_product_filters(group, "only products certified on or after this date")
         group.add_argument(
             "--device-type",

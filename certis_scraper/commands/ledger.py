@@ -24,19 +24,15 @@ from certis_scraper.store import Store
 
 
 class Command(ReadOnlyCommand):
+    """Compare the live listed products (those with details) with the ledger: listed products
+    not on the ledger, certified ledger models not listed, certificate ids the ledger does not
+    know, revoked certifications, and each listed product's latest software version on the
+    ledger. --json prints the five sets; --csv FILE writes one row per entry with a kind column."""
+
     usage = "[--json | --csv FILE]"
     summary = "Cross-check the listing and the Matter ledger (DCL)"
-    description = (
-        "Compare the live listed products (those with details) with the ledger: listed "
-        "products not on the ledger, certified ledger models not listed, certificate ids "
-        "the ledger does not know, revoked certifications, and each listed product's "
-        "latest software version on the ledger. --json prints the five sets; --csv FILE "
-        "writes one row per entry with a kind column."
-    )
 
-    def add_options(self, parser: argparse.ArgumentParser) -> None:
-        super().add_options(parser)
-        group = parser.add_argument_group("ledger options")
+    def add_own_options(self, group: argparse._ArgumentGroup) -> None:
         group.add_argument("--json", action="store_true", help="print the cross-check as JSON")
         group.add_argument("--csv", metavar="FILE", help="write the cross-check to a CSV file")
 

@@ -22,18 +22,15 @@ SUFFIXES = (".html", ".htm")
 
 
 class Command(ReadOnlyCommand):
+    """Write one self-contained HTML page (inline CSS and SVG charts, no script, nothing fetched
+    when opened) with headline figures, certifications per month, top vendors, device types, the
+    transport and specification mix over time, and the newest certifications, changes and
+    withdrawals. The database is only read."""
+
     usage = "FILE.html [--since YYYY-MM-DD] [--manufacturer TEXT]"
     summary = "Write a one-page HTML report with charts of the stored products"
-    description = (
-        "Write one self-contained HTML page (inline CSS and SVG charts, no script, nothing "
-        "fetched when opened) with headline figures, certifications per month, top "
-        "vendors, device types, the transport and specification mix over time, and the "
-        "newest certifications, changes and withdrawals. The database is only read."
-    )
 
-    def add_options(self, parser: argparse.ArgumentParser) -> None:
-        super().add_options(parser)
-        group = parser.add_argument_group("report options")
+    def add_own_options(self, group: argparse._ArgumentGroup) -> None:
         self.add_product_filters(
             group, "only products certified (changes made, products withdrawn) on or after it"
         )

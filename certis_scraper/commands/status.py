@@ -174,9 +174,7 @@ class Command(ReadOnlyCommand):
     usage = "[--json]"
     summary = "Show the site against the database: pages, products, coverage, last run"
 
-    def add_options(self, parser: argparse.ArgumentParser) -> None:
-        super().add_options(parser)
-        group = parser.add_argument_group("status options")
+    def add_own_options(self, group: argparse._ArgumentGroup) -> None:
         group.add_argument("--json", action="store_true", help="print the status as JSON")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:

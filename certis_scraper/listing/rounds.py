@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from scrapy import Request, signals
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
@@ -28,7 +28,7 @@ from certis_scraper.listing.fetcher import ListingFetcher
 from certis_scraper.listing.recheck import find_moved
 from certis_scraper.pages import parse_listing
 from certis_scraper.ranges import compress_ranges
-from certis_scraper.retry import wait_before
+from certis_scraper.rounds import IdleRounds
 from certis_scraper.run import CrawlRun
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 RECHECK_PRIORITY = -10  # after every listing page already queued
 
 
-class RetryRounds:
+class RetryRounds(IdleRounds):
     def __init__(
         self,
         crawler: Crawler,
@@ -50,32 +50,26 @@ class RetryRounds:
         fetcher: ListingFetcher,
     ) -> None:
         assert books.collector is not None
-        self.crawler = crawler
-        self.conf = conf
-        self.run = run
+        super().__init__(crawler, conf, run)
         self.books = books
         self.collector: ListingCollector = books.collector
         self.router = router
         self.fetcher = fetcher
         self.recheck_done = False
-        crawler.signals.connect(self.on_idle, signals.spider_idle)
-
-    def rounds_left(self) -> bool:
-        return self.run.retry_round < self.conf.retry_rounds
 
     def on_idle(self) -> None:
         if self.run.failure is not None:
             return
         if not self.recheck_done and self.collector.moved:
             self.recheck_done = True
-            self.crawl(self.recheck_request())
+            self.crawl([self.recheck_request()])
             raise DontCloseSpider
         pages = sorted(self.collector.failed)
         details = self.books.details.retryable()
         if (pages or details) and self.rounds_left():
             self.retry_round(pages, details)
             raise DontCloseSpider
-        self.crawler.signals.send_catch_log(
+        self.emit(
             certis_signals.stage_completed,
             stage="listing",
             done=len(self.collector.done),
@@ -91,31 +85,12 @@ class RetryRounds:
 
     def retry_round(self, pages: list[int], details: list[str]) -> None:
         """Everything still failing, once more after the backoff."""
-        self.run.retry_round += 1
-        delay = self.conf.backoff(self.run.retry_round)
-        logger.info(
-            "Retry round %d/%d in %.0f s: %d listing pages, %d detail pages",
-            self.run.retry_round,
-            self.conf.retry_rounds,
-            delay,
-            len(pages),
-            len(details),
-        )
-        self.crawler.signals.send_catch_log(
-            certis_signals.retry_started,
-            round=self.run.retry_round,
-            pages=pages,
-            details=len(details),
-            delay=delay,
+        delay = self.start_round(
+            pages, len(details), f"{len(pages)} listing pages, {len(details)} detail pages"
         )
         requests = [self.router.listing_request(p) for p in pages]
         requests += [self.router.detail_request(u) for u in details]
-        for request in requests:
-            self.crawl(wait_before(request, delay))
-
-    def crawl(self, request: Request) -> None:
-        assert self.crawler.engine is not None
-        self.crawler.engine.crawl(request)
+        self.crawl(requests, delay)
 
     def recheck_request(self) -> Request:
         request = self.router.listing_request(1)

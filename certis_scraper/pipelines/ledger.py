@@ -16,6 +16,7 @@ from scrapy.exceptions import DropItem
 from certis_scraper.ledger.book import LedgerBook
 from certis_scraper.ledger.records import AbsentVersion, LedgerRecord, ModelVersionRecord
 from certis_scraper.pipelines.store import StorePipeline
+from certis_scraper.run import CrawlRun
 from certis_scraper.store.ledger import ModelKey, VersionKey
 
 
@@ -57,23 +58,17 @@ class LedgerStorePipeline(StorePipeline):
             self.flush_quietly()
         return item
 
-    def flush(self) -> int:
-        """Write pending records, absent versions and finished models in one transaction."""
-        run, book = self.run, self.book
-        if run is None:
-            return 0
+    def gather(self) -> None:
+        """The models the book saw finished: written with what they waited for."""
+        book = self.book
         if book is not None:
             self.finished += book.take_finished()
-        if not self.pending:
-            return 0
+
+    def write(self, run: CrawlRun) -> int:
         written = run.store.write_ledger(
             self.records, run.run_id, absent=self.absent, versions_read=self.finished
         )
         self.records, self.absent, self.finished = [], [], []
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("certis/store/flushes")
-        self.crawler.stats.inc_value("certis/store/items_written", written)
-        self.busy_retries = 0
         return written
 
     def after_last_flush(self) -> None:

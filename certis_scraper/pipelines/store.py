@@ -59,10 +59,25 @@ class StorePipeline:
         return item
 
     def flush(self) -> int:
-        """Write pending items: products first (details refer to them). Raises StoreError."""
+        """Write what is pending in one transaction. Raises StoreError."""
         run = self.run
-        if run is None or not self.pending:
+        if run is None:
             return 0
+        self.gather()
+        if not self.pending:
+            return 0
+        written = self.write(run)
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("certis/store/flushes")
+        self.crawler.stats.inc_value("certis/store/items_written", written)
+        self.busy_retries = 0
+        return written
+
+    def gather(self) -> None:
+        """Take in what is pending outside the pipeline, before a flush: nothing here."""
+
+    def write(self, run: CrawlRun) -> int:
+        """Products first (details refer to them); each batch is emptied once written."""
         written = 0
         if self.products:
             written += run.store.upsert_products(list(self.products.values()), run.run_id)
@@ -72,10 +87,6 @@ class StorePipeline:
                 list(self.details.values()), run.run_id, refresh_vendors=False
             )
             self.details.clear()
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("certis/store/flushes")
-        self.crawler.stats.inc_value("certis/store/items_written", written)
-        self.busy_retries = 0
         return written
 
     def flush_quietly(self) -> None:

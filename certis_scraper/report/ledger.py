@@ -19,7 +19,6 @@ from certis_scraper.report.charts import (
     PALETTE,
     STYLE,
     Chart,
-    _Drawing,
     _drawing,
     _fit,
     _longest,
@@ -117,41 +116,36 @@ def plain(text: str) -> str:
 
 
 def _period_chart(
-    series: Series, key: str, title: str, axes: tuple[str, str], *, by_month: bool, empty: str
-) -> _Drawing:
-    """Stacked bars of whole counts by month, or by quarter with the last category grey."""
+    series: Series, key: str, title: str, axes: tuple[str, str], *, by_month: bool, empty: str,
+    description: str,
+) -> Chart:  # fmt: skip
+    """Stacked bars of whole counts by month, or by quarter with the last category grey; the
+    data table has a row a period."""
     drawing = _drawing(key, title, 3.8, *axes)
     _period_bars(
         drawing, series, by_month=by_month, grey_last=not by_month, empty=empty, whole_numbers=True
     )
-    return drawing
+    header = ["Month" if by_month else "Quarter", *series.values]
+    return drawing.chart(description, header, _period_rows(series, total=False))
 
 
 def on_ledger_chart(series: Series) -> Chart:
-    drawing = _period_chart(
+    return _period_chart(
         series, "ledger-coverage", "Listed products on and off the ledger, by quarter",
         ("Quarter of certification", "Live products"), by_month=False, empty=NO_CERTIFICATIONS,
+        description="Live listed products with details by quarter of certification: those"
+        " whose VID and PID have a model on the ledger, and those without.",
     )  # fmt: skip
-    return drawing.chart(
-        "Live listed products with details by quarter of certification: those whose VID and"
-        " PID have a model on the ledger, and those without.",
-        ["Quarter", *series.values],
-        _period_rows(series, total=False),
-    )
 
 
 def statuses_chart(series: Series) -> Chart:
-    drawing = _period_chart(
+    return _period_chart(
         series, "ledger-statuses", "Ledger certifications per month, by status",
         ("Month of the status date", "Compliance records"), by_month=True,
         empty="No compliance records on the ledger",
+        description="The ledger's compliance records (one per software version) by the month"
+        " of their current status: software versions certified, provisional or revoked.",
     )  # fmt: skip
-    return drawing.chart(
-        "The ledger's compliance records (one per software version) by the month of their"
-        " current status: software versions certified, provisional or revoked.",
-        ["Month", *series.values],
-        _period_rows(series, total=False),
-    )
 
 
 def ota_chart(vendors: list[OtaVendor]) -> Chart:

@@ -10,7 +10,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import render
 from .response import Chunks
 from .sim import SimSite
 
@@ -120,14 +119,14 @@ class SimServer:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    # The site's own addresses, which start() points at this server.
     @property
     def listing_url(self) -> str:
-        return render.page_url(self.base_url, 1)
+        return self.site.listing_url
 
     @property
     def ledger_url(self) -> str:
-        """The simulated ledger's base URL (the value of CERTIS_DCL_URL)."""
-        return self.base_url
+        return self.site.ledger_url
 
     def start(self) -> SimServer:
         if self._httpd is not None:

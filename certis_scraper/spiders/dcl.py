@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any
+from typing import Any, Self
 
-from scrapy import Request, Spider
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from certis_scraper import signals as certis_signals
-from certis_scraper.config import CrawlSettings, crawl_settings
 from certis_scraper.errors import describe_error
-from certis_scraper.extensions.run_store import RunStore
 from certis_scraper.ledger.api import (
     API_CHANGED_STATUSES,
     LISTS,
@@ -51,34 +49,26 @@ from certis_scraper.ledger.requests import ENDPOINTS, LedgerRequests, page_id
 from certis_scraper.ledger.rounds import LedgerRounds
 from certis_scraper.params import DclArgs
 from certis_scraper.retry import attempts, retry_bad_page
-from certis_scraper.run import CrawlRun
+from certis_scraper.spiders.base import ProjectSpider
 from certis_scraper.store.ledger import ModelKey, VersionKey
 
 logger = logging.getLogger(__name__)
 
 
-class DclSpider(Spider):
+class DclSpider(ProjectSpider[DclArgs]):
     name = "dcl"
-    args_model = DclArgs  # RunStore records runs of spiders that declare their arguments
+    args_model = DclArgs
     custom_settings = {
         "ITEM_PIPELINES": {"certis_scraper.pipelines.ledger.LedgerStorePipeline": 300}
     }
-    conf: CrawlSettings
     base: str  # the ledger's base URL
-    # Set by start(): plain attributes, not properties (the feed exporter reads them all).
     requests: LedgerRequests
-    run: CrawlRun
-    book: LedgerBook
+    book: LedgerBook  # set by start(), as the rounds
     rounds: LedgerRounds
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.args = DclArgs.from_spider_kwargs(kwargs)
-        super().__init__(*args, **{k: v for k, v in kwargs.items() if k.startswith("_")})
-
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> DclSpider:
-        spider: DclSpider = super().from_crawler(crawler, *args, **kwargs)
-        spider.conf = crawl_settings(crawler)
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
         spider.base = normalise_base(spider.conf.dcl_url)
         spider.requests = LedgerRequests(
             spider.base,
@@ -90,25 +80,15 @@ class DclSpider(Spider):
         )
         return spider
 
-    def emit(self, signal: object, **kwargs: Any) -> None:
-        self.crawler.signals.send_catch_log(signal, **kwargs)
-
-    def stop(self, reason: str, message: str) -> None:
-        """End the run for `reason`, in one line (RunStore logs it and records the failure)."""
-        run_store = self.crawler.get_extension(RunStore)
-        if run_store is not None:
-            run_store.fail(reason, message)
-
     # --- start: the ledger this database mirrors, the plan -------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
-        run = RunStore.run_of(self.crawler)
-        if run is None:  # the database could not be opened or is locked: RunStore said why
+        run = self.open_run()
+        if run is None:
             return
-        self.run = run
         mirrored = run.store.bind_ledger(self.base)
         if mirrored != self.base:
-            self.stop(
+            self.fail(
                 "other_ledger",
                 f"database {self.conf.db_path} mirrors the ledger {mirrored}, not {self.base}:"
                 " give CERTIS_DB another database for another ledger",
@@ -255,7 +235,7 @@ class DclSpider(Spider):
         if response.status not in API_CHANGED_STATUSES:
             return False
         _, message = ledger_error(response.body)
-        self.stop(
+        self.fail(
             "ledger_api_changed",
             f"the ledger refused {response.url} (HTTP {response.status}): {message}",
         )

@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Self
 
-from scrapy import Request, Spider
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from certis_scraper import signals as certis_signals
-from certis_scraper.config import CrawlSettings, crawl_settings
 from certis_scraper.errors import describe_error
-from certis_scraper.extensions.run_store import RunStore
 from certis_scraper.items import ProductDetailItem, ProductItem
 from certis_scraper.listing.books import ListingBooks
 from certis_scraper.listing.collector import ListingCollector, Short
@@ -41,9 +39,9 @@ from certis_scraper.pages import (
 from certis_scraper.params import MatterListArgs
 from certis_scraper.positions import Position
 from certis_scraper.retry import attempts, retry_bad_page
-from certis_scraper.run import CrawlRun
 from certis_scraper.site import page_url
 from certis_scraper.site_answers import ABSENT_STATUSES, SiteProblem
+from certis_scraper.spiders.base import ProjectSpider
 
 logger = logging.getLogger(__name__)
 
@@ -53,44 +51,25 @@ LISTING_PRIORITY = 0
 TITLE_FIELDS = frozenset({"url", "model", "manufacturer", "device_type"})
 
 
-class MatterListSpider(Spider):
+class MatterListSpider(ProjectSpider[MatterListArgs]):
     name = "matter_list"
-    args_model = MatterListArgs  # RunStore records runs of spiders that declare their arguments
-    conf: CrawlSettings
+    args_model = MatterListArgs
     fetcher: ListingFetcher  # the listing's size and the re-checks, read outside the callbacks
-    # Set by start(). Plain attributes, not properties: Scrapy's feed exporter reads every
-    # attribute of the spider.
-    run: CrawlRun
-    books: ListingBooks
+    books: ListingBooks  # set by start(), as the rounds
     rounds: RetryRounds
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.args = MatterListArgs.from_spider_kwargs(kwargs)
-        # scrapyd's own arguments (`_job`, ...) go to Spider; ours were validated above.
-        super().__init__(*args, **{k: v for k, v in kwargs.items() if k.startswith("_")})
-
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MatterListSpider:
-        spider: MatterListSpider = super().from_crawler(crawler, *args, **kwargs)
-        spider.conf = crawl_settings(crawler)
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
         spider.fetcher = ListingFetcher(crawler, spider.conf)
         return spider
-
-    def emit(self, signal: object, **kwargs: Any) -> None:
-        self.crawler.signals.send_catch_log(signal, **kwargs)
-
-    def fail(self, reason: str, message: str) -> None:
-        ext = self.crawler.get_extension(RunStore)
-        assert ext is not None
-        ext.fail(reason, message)
 
     # --- stages 1 and 2: the listing's size, analysis, plan -------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
-        run = RunStore.run_of(self.crawler)
-        if run is None:  # the database could not be opened or is locked: RunStore said why
+        run = self.open_run()
+        if run is None:
             return
-        self.run = run
         walks_everything = self.args.mode in ("full", "reconcile") and self.args.pages is None
         self.books = books = ListingBooks(walks_everything and self.conf.max_pages == 0)
         run.keep(books)
@@ -192,7 +171,7 @@ class MatterListSpider(Spider):
             final = not self.rounds.rounds_left()
             kept = self.books.listing.give_up(page, outcome.reason, final=final)
             yield from self.card_items(kept)
-            self.emit_page_failed(page, outcome.reason, final)
+            self.rounds.page_failed(page, outcome.reason)
             return
         yield from self.card_items(outcome.cards, outcome.positions)
         self.emit(
@@ -237,16 +216,7 @@ class MatterListSpider(Spider):
     def page_failed(self, page: int, reason: str) -> None:
         final = not self.rounds.rounds_left()
         if self.books.listing.fail(page, reason, final=final):
-            self.emit_page_failed(page, reason, final)
-
-    def emit_page_failed(self, page: int, reason: str, final: bool) -> None:
-        self.emit(
-            certis_signals.page_failed,
-            page=page,
-            reason=reason,
-            attempt=self.run.retry_round,
-            final=final,
-        )
+            self.rounds.page_failed(page, reason)
 
     # --- stage 4: details -----------------------------------------------------------------------
 
@@ -307,9 +277,4 @@ class MatterListSpider(Spider):
 
     def detail_failed(self, url: str, reason: str, *, gone: bool = False) -> None:
         self.books.details.fail(url, reason, gone=gone)
-        self.emit(
-            certis_signals.detail_failed,
-            url=url,
-            reason=reason,
-            final=gone or not self.rounds.rounds_left(),
-        )
+        self.rounds.detail_failed(url, reason, gone=gone)

@@ -114,15 +114,14 @@ class LedgerWrites(StoreBase):
             row = record.row()
             old = existing.get(record.key)
             if old is not None:
-                for name in columns:
-                    if old[name] is not None and old[name] != row[name]:
-                        changes.append(
-                            _change(record, base, run_id, name, old[name], row[name], now)
-                        )
+                # A value that was known and now differs; and a record back after its removal.
+                changed = [(n, old[n], row[n]) for n in columns if old[n] not in (None, row[n])]
                 if old["removed_at"] is not None:
-                    changes.append(
-                        _change(record, base, run_id, "removed_at", old["removed_at"], None, now)
-                    )
+                    changed.append(("removed_at", old["removed_at"], None))
+                changes.extend(
+                    _key_change(record_type, record.key, base, run_id, field, before, after, now)
+                    for field, before, after in changed
+                )
             rows.append((*(row[n] for n in columns), row["raw"], now, now))
         names = [*columns, "raw", "first_seen_at", "last_seen_at"]
         updated = [n for n in names if n not in keys and n != "first_seen_at"]
@@ -240,18 +239,6 @@ class LedgerWrites(StoreBase):
             )
             for record_type in RECORD_TYPES
         }
-
-
-def _change(
-    record: LedgerRecord,
-    base: str,
-    run_id: int | None,
-    field: str,
-    old: Any,
-    new: Any,
-    now: str,
-) -> tuple[Any, ...]:
-    return _key_change(type(record), record.key, base, run_id, field, old, new, now)
 
 
 def _key_change(

@@ -9,6 +9,8 @@ schema 5 were all the listing's.
 
 from __future__ import annotations
 
+from certis_scraper.store.change_table import CHANGE_COLUMNS
+
 # The meta key holding the base URL of the ledger this database mirrors.
 DCL_URL_META = "dcl_url"
 
@@ -116,13 +118,7 @@ CREATE TABLE IF NOT EXISTS dcl_absent (
 -- address on the ledger, `record` (vendor, model, version, compliance) and its key columns
 -- name the row.
 CREATE TABLE IF NOT EXISTS dcl_changes (
-    id INTEGER PRIMARY KEY,
-    url TEXT NOT NULL,
-    run_id INTEGER REFERENCES crawl_runs(id),
-    field TEXT NOT NULL,
-    old_value,
-    new_value,
-    changed_at TEXT NOT NULL,
+{CHANGE_COLUMNS},
     record TEXT NOT NULL,
     vid INTEGER,
     pid INTEGER,

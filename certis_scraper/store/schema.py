@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from certis_scraper.hexids import HEX_FORMAT
 from certis_scraper.items import DETAIL_FIELDS
+from certis_scraper.store.change_table import CHANGE_COLUMNS
 from certis_scraper.store.ledger_schema import LEDGER_SCHEMA
 
 SCHEMA_VERSION = 7
@@ -110,13 +111,7 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     args TEXT
 );
 CREATE TABLE IF NOT EXISTS product_changes (
-    id INTEGER PRIMARY KEY,
-    url TEXT NOT NULL,
-    run_id INTEGER REFERENCES crawl_runs(id),
-    field TEXT NOT NULL,
-    old_value,
-    new_value,
-    changed_at TEXT NOT NULL
+{CHANGE_COLUMNS}
 );
 CREATE TABLE IF NOT EXISTS vendors (
     vid INTEGER PRIMARY KEY,
