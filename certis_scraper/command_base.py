@@ -4,9 +4,12 @@ any command class for a command of its own)."""
 from __future__ import annotations
 
 import argparse
+import functools
+import os
+import signal
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from scrapy.commands import ScrapyCommand
 
@@ -16,11 +19,32 @@ from certis_scraper.store import Store, StoreError
 T = TypeVar("T")
 
 BAD_INPUT = 2  # the exit code of a command refused for a bad option or setting
+# What a shell reports for a program whose reader went away (`scrapy changes | head`).
+CLOSED_PIPE = 128 + signal.SIGPIPE
 
 
 def print_error(message: str) -> None:
     """A user-facing failure: one line on stderr, never a traceback."""
     print(f"error: {message}", file=sys.stderr)
+
+
+def _stops_quietly_when_the_reader_goes(
+    run: Callable[..., None],
+) -> Callable[..., None]:
+    """`run`, ending silently (exit 141, as Unix tools do) when stdout's reader closed the
+    pipe, instead of a BrokenPipeError traceback."""
+
+    @functools.wraps(run)
+    def wrapped(self: ScrapyCommand, *args: Any, **kwargs: Any) -> None:
+        try:
+            run(self, *args, **kwargs)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # Whatever is still buffered would fail again at exit: it goes nowhere.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            self.exitcode = CLOSED_PIPE
+
+    return wrapped
 
 
 class ProjectCommand(ScrapyCommand):
@@ -32,6 +56,11 @@ class ProjectCommand(ScrapyCommand):
     summary = ""
 
     conf: CrawlSettings  # the project's settings, validated before the command runs
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "run" in cls.__dict__:
+            cls.run = _stops_quietly_when_the_reader_goes(cls.run)  # type: ignore[method-assign]
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         """Scrapy's options, then every CERTIS_* setting checked: a bad one (from `-s` or the
