@@ -28,6 +28,11 @@ def print_error(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
+def print_warning(message: str) -> None:
+    """Something the user should know that does not stop the command: one line on stderr."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def _stops_quietly_when_the_reader_goes(
     run: Callable[..., None],
 ) -> Callable[..., None]:

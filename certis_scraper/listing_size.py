@@ -25,6 +25,34 @@ def total_pages(first: ListingPage) -> int:
     return first.total_pages or (1 if cards_shown(first) else 0)
 
 
+class LastPageSearch:
+    """Where the listing really ends when page T, as page 1 gives it, is not there (404, or
+    another page served at its URL): a binary search between page 1 (there) and page T (not
+    there), at most log2(T) requests. The caller fetches `next_page()` until it is None,
+    `record`ing each answer (None: not there); then `there` is the last page, `found` its copy
+    (None when page 1 is the last)."""
+
+    def __init__(self, claimed: int) -> None:
+        self.claimed = claimed
+        self.there, self.absent = 1, claimed
+        self.found: ListingPage | None = None
+
+    def next_page(self) -> int | None:
+        return (self.there + self.absent) // 2 if self.absent - self.there > 1 else None
+
+    def record(self, page: int, listing: ListingPage | None) -> None:
+        if listing is None:
+            self.absent = page
+        else:
+            self.there, self.found = page, listing
+
+    def warning(self) -> str:
+        return (
+            f"Page 1 says there are {self.claimed} listing pages, but the last one is page"
+            f" {self.there}: going on with {self.there}"
+        )
+
+
 def derive_size(
     first: ListingPage, last: ListingPage | None, pages: int | None = None
 ) -> ListingSize:

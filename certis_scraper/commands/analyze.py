@@ -16,7 +16,7 @@ from typing import Any
 from scrapy.exceptions import UsageError
 
 from certis_scraper.analysis import MissingDataAnalysis, analyze
-from certis_scraper.command_base import ReadOnlyCommand
+from certis_scraper.command_base import ReadOnlyCommand, print_warning
 from certis_scraper.listing_probe import probe_listing_size
 from certis_scraper.positions import ListingSize
 from certis_scraper.ranges import compress_ranges
@@ -124,6 +124,7 @@ class Command(ReadOnlyCommand):
                     self.conf.listing_url,
                     self.settings.get("USER_AGENT"),
                     timeout=self.conf.download_timeout,
+                    warn=print_warning,
                 )
             result = analyze(store, status, max_pages=max_pages)
             counts = store.counts()

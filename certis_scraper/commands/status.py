@@ -17,7 +17,7 @@ from typing import Any
 from scrapy.exceptions import UsageError
 
 from certis_scraper.analysis import analyze
-from certis_scraper.command_base import ReadOnlyCommand
+from certis_scraper.command_base import ReadOnlyCommand, print_warning
 from certis_scraper.ledger_status import ledger_status, render_ledger
 from certis_scraper.listing_probe import probe_listing_size
 from certis_scraper.pages import field_for_label
@@ -198,6 +198,7 @@ class Command(ReadOnlyCommand):
                 listing_url,
                 self.settings.get("USER_AGENT"),
                 timeout=self.conf.download_timeout,
+                warn=print_warning,
             )
         except SiteProblem as exc:  # the stored side is still worth showing
             return build_status(store, listing_url, None), str(exc)

@@ -14,6 +14,7 @@ from scrapy.http import TextResponse
 from certis_scraper.config import CrawlSettings
 from certis_scraper.errors import describe_error
 from certis_scraper.listing_size import (
+    LastPageSearch,
     Verdict,
     cards_shown,
     derive_size,
@@ -84,30 +85,18 @@ class ListingFetcher:
 
     async def find_last(self, claimed: int) -> tuple[int, ListingPage | None]:
         """The last listing page: page `claimed` (T as page 1 gives it), or, when that page is
-        not there (404, or another page served at its URL), the real last one, found by a
-        binary search between page 1 (there) and T (not there): at most log2(T) requests more.
-        Returns its number and its copy (None when page 1 is the last)."""
+        not there, the real last one (LastPageSearch). Returns its number and its copy (None
+        when page 1 is the last)."""
         last = await self.fetch_if_there(claimed)
         if last is not None:
             return claimed, last
-        there, absent = 1, claimed
-        found: ListingPage | None = None
-        while absent - there > 1:
-            middle = (there + absent) // 2
-            page = await self.fetch_if_there(middle)
-            if page is None:
-                absent = middle
-            else:
-                there, found = middle, page
-        logger.warning(
-            "Page 1 says there are %d listing pages, but the last one is page %d: going on with %d",
-            claimed,
-            there,
-            there,
-        )
+        search = LastPageSearch(claimed)
+        while (page := search.next_page()) is not None:
+            search.record(page, await self.fetch_if_there(page))
+        logger.warning("%s", search.warning())
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("certis/status/pages_claimed", claimed)
-        return there, found
+        return search.there, search.found
 
     async def fetch(self, page: int) -> ListingPage:
         """One listing page through the downloader (Scrapy's retries, robots.txt and waits
