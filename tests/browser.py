@@ -21,7 +21,10 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 FLAGS = [
     "--headless",
@@ -48,6 +51,19 @@ def find_chromium() -> str | None:
         if path:
             return path
     return None
+
+
+@contextlib.contextmanager
+def chromium_for_tests(width: int = 1200, height: int = 900) -> Iterator[Chromium]:
+    """Headless Chromium for a browser test. Without it the test is skipped on a developer's
+    machine, and fails under CI (CI=true), which installs it."""
+    path = find_chromium()
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("chromium is not installed (.ci/run installs it: apt-get install chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    with Chromium(path, width=width, height=height) as browser:
+        yield browser
 
 
 class BrowserError(Exception):

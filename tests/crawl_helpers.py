@@ -3,9 +3,12 @@ back from them (the database, the stats, the log, the exit code).
 
 - `crawl()` runs `scrapy crawl matter_list` in this process (Scrapy's `get_crawler`, without a
   Twisted reactor), through the same pre-flight check and exit-code rule as the command, and
-  returns the crawler's stats with the log. Most tests use it.
+  returns the crawler's stats with the log. Most tests use it; `first_crawl()` and
+  `crawl_again()` are a test's first run and the runs after it, `crawl_with_events()` a run with
+  its progress events.
 - `scrapy()` / `start_crawl()` run the real command in a subprocess: only for what needs a
-  process (exit codes of the command itself, signals, kills, scrapyd).
+  process (exit codes of the command itself, signals, kills, scrapyd); `run_command()` any other
+  command.
 - `in_terminal()` runs a command with stdout and stderr on a pseudo-terminal, and `screen()`
   gives the lines a user would read on it (what the progress bar and the log leave there).
 """
@@ -29,6 +32,7 @@ import sys
 import termios
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +71,16 @@ FAST = {
     "TELNETCONSOLE_ENABLED": "0",
 }
 
+# Two requests at a time, 10 ms apart: a run of a few seconds that progress can be seen in.
+PACED = {
+    "DOWNLOAD_DELAY": "0.01",
+    "CONCURRENT_REQUESTS": "2",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+}
+
+# 20 entries a page: every list of the 60-product simulated ledger takes 3 pages or more.
+LEDGER_PAGED = {"CERTIS_DCL_PAGE_SIZE": "20"}
+
 
 @dataclass
 class CrawlResult:
@@ -90,14 +104,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def run_command(
+    argv: list[str],
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 180,
+) -> subprocess.CompletedProcess[str]:
+    """`argv` run to its end (in `cwd`, with `env` when given), its output captured as text; the
+    exit code is the caller's to check."""
+    return subprocess.run(
+        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def setting_args(settings: dict[str, Any]) -> list[str]:
+    """`-s NAME=VALUE` for each setting: how a command line sets them."""
+    return [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
+
+
 def scrapy(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> CrawlResult:
     """Run `scrapy ARGS` in the project directory in a subprocess, as a user would."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("SCRAPY_SETTINGS_MODULE", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "scrapy", *args],
-        cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout, check=False,
-    )
+    proc = run_command([sys.executable, "-m", "scrapy", *args], ROOT, full_env, timeout)
     return CrawlResult(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -177,9 +206,7 @@ def crawl_args(
     if spider == "dcl":
         merged["CERTIS_DCL_URL"] = listing_url
     merged.update(settings or {})
-    args = ["crawl", spider]
-    for name, value in merged.items():
-        args += ["-s", f"{name}={value}"]
+    args = ["crawl", spider, *setting_args(merged)]
     for arg in spider_args:
         args += ["-a", arg]
     return args
@@ -306,6 +333,69 @@ def crawl_ledger(
         timeout=timeout,
         spider=DclSpider,
     )
+
+
+def first_crawl(server: Any, tmp_path: Path, settings: dict[str, Any] | None = None) -> Path:
+    """The simulator `server` crawled once into a new database in `tmp_path`: its path."""
+    db = tmp_path / "certis.db"
+    result = crawl(server.listing_url, db, settings=settings)
+    assert result.returncode == 0, result.log[-3000:]
+    return db
+
+
+def crawl_again(
+    server: Any, db: Path, *spider_args: str, settings: dict[str, Any] | None = None
+) -> CrawlResult:
+    """Another crawl of `server` into `db`, the simulator's request log cleared first: the log
+    then holds this run's requests only."""
+    server.site.clear_log()
+    return crawl(server.listing_url, db, *spider_args, settings=settings)
+
+
+def read_events(path: Path) -> list[dict[str, Any]]:
+    """The progress events a run wrote to `path` (CERTIS_PROGRESS_FILE), in order; the file is
+    removed, so the next run starts a fresh one."""
+    events = [json.loads(line) for line in path.read_text().splitlines()]
+    path.unlink()
+    return events
+
+
+def crawl_with_events(
+    url: str,
+    db: Path,
+    *spider_args: str,
+    settings: dict[str, Any] | None = None,
+    run: Callable[..., CrawlResult] = crawl,
+) -> tuple[CrawlResult, list[dict[str, Any]]]:
+    """A run (`crawl`, or `crawl_ledger`) that writes its progress events to a file next to `db`
+    and exits 0: its result and its events, in order."""
+    events_file = db.with_name("events.jsonl")
+    progress = {"CERTIS_PROGRESS_FILE": str(events_file), **(settings or {})}
+    result = run(url, db, *spider_args, settings=progress)
+    assert result.returncode == 0, result.log[-3000:]
+    return result, read_events(events_file)
+
+
+def assert_one_line_error(result: CrawlResult, needle: str, exitcode: int) -> None:
+    """The run exits with `exitcode`, and its output names `needle` on exactly one line, an error
+    line, with no traceback."""
+    text = result.stderr
+    assert result.returncode == exitcode, (result.returncode, text[-3000:])
+    assert "Traceback" not in text, text[-3000:]
+    lines = [line for line in text.splitlines() if needle in line]
+    assert len(lines) == 1, (needle, lines, text[-3000:])
+    assert lines[0].startswith("error: ") or " ERROR: " in lines[0], lines[0]
+
+
+CHANGE_SECTIONS = ["new", "removed", "changed", "releases", "revoked"]
+
+
+def changes_report(result: CrawlResult) -> dict[str, list[dict[str, Any]]]:
+    """The report `scrapy changes --json` printed: its sections, in their order."""
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert list(report) == CHANGE_SECTIONS
+    return report
 
 
 LEDGER_TABLES = {

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from crawl_helpers import ROOT
+from crawl_helpers import ROOT, run_command
 
 from certis_scraper.listing_probe import probe_listing_size
 from certis_scraper.positions import PAGE_SIZE, ListingSize
@@ -108,14 +108,7 @@ def run(*args: str, db: Path, listing_url: str | None = None) -> subprocess.Comp
     env = {**os.environ, "CERTIS_DB": str(db)}
     if listing_url:
         env["CERTIS_LISTING_URL"] = listing_url
-    return subprocess.run(
-        [SCRAPY, "analyze", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_command([SCRAPY, "analyze", *args], ROOT, env, timeout=60)
 
 
 def test_probe_listing_size(site: Site) -> None:

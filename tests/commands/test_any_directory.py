@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crawl_helpers import FAST, rows
+from crawl_helpers import FAST, rows, run_command, setting_args
 
 
 def test_crawl_and_changes_from_another_directory(sim: Any, tmp_path: Path) -> None:
@@ -24,20 +24,11 @@ def test_crawl_and_changes_from_another_directory(sim: Any, tmp_path: Path) -> N
         "CERTIS_DB": str(db),
         "CERTIS_LISTING_URL": sim.listing_url,
     }
-    fast = [arg for name, value in FAST.items() for arg in ("-s", f"{name}={value}")]
 
     def scrapy(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "scrapy", *args],
-            cwd=elsewhere,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+        return run_command([sys.executable, "-m", "scrapy", *args], elsewhere, env)
 
-    crawled = scrapy("crawl", "matter_list", *fast)
+    crawled = scrapy("crawl", "matter_list", *setting_args(FAST))
     assert crawled.returncode == 0, crawled.stderr[-3000:]
     assert len(rows(db, "SELECT url FROM products")) == 60
     changes = scrapy("changes", "--json")

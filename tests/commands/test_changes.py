@@ -9,12 +9,14 @@ import csv
 import json
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from crawl_helpers import scrapy
+from crawl_helpers import changes_report, scrapy
 
 from certis_scraper.atom import entries, feed_id, write_atom
 from certis_scraper.atomic import WriteError, atomic_write
@@ -51,78 +53,89 @@ def card(link: str, index: int, manufacturer: str, model: str, cert: str) -> dic
     }
 
 
+class Clock:
+    """The store's clock, set by hand: every write is stamped with the time last set."""
+
+    def __init__(self, patch: pytest.MonkeyPatch) -> None:
+        self.now = ""
+        patch.setattr(store_module, "utc_now", lambda: self.now)
+
+    def at(self, day: int, time: str) -> None:
+        self.now = f"2025-03-0{day}T{time}+00:00"
+
+    @contextmanager
+    def run(self, store: Store, mode: str, day: int, start: str, end: str | None) -> Iterator[int]:
+        """A run started on March `day` at `start`, and finished at `end` (None: never)."""
+        self.at(day, start)
+        run = store.start_run(mode, {})
+        yield run
+        if end is not None:
+            self.at(day, end)
+            store.finish_run(run, "finished", None, {})
+
+
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Four runs a day apart (the store's clock set by hand):
+    """Four runs a day apart:
     1. products 0-2 certified, with details;
     2. Eve Energy and a product whose names a spreadsheet would run as formulas are new;
        product 0 gets new firmware, product 1 a new VID;
     3. (mode=full) product 2 is withdrawn, product 0 renamed;
     4. started, finds product 9, never finishes (killed)."""
     path = tmp_path_factory.mktemp("changes") / "certis.db"
-    now = ["2025-03-01T03:00:00+00:00"]
     patch = pytest.MonkeyPatch()
-    patch.setattr(store_module, "utc_now", lambda: now[0])
+    clock = Clock(patch)
     try:
         with Store.open(path) as store:
-            run = store.start_run("missing", {})
-            now[0] = "2025-03-01T03:00:10+00:00"
-            store.upsert_products(
-                [card(url(n), n, f"Maker {n}", f"Model {n}", f"CSA{n}") for n in range(3)], run
-            )
-            store.upsert_details(
-                [
-                    {"url": url(0), "vid": 0x1000, "pid": 1, "firmware_version": "1.0"},
-                    {"url": url(1), "vid": 0x1001, "pid": 2, "device_type": "Dimmable Light"},
-                    {"url": url(2), "vid": 0x1002, "pid": 3},
-                ],
-                run,
-            )
-            now[0] = "2025-03-01T03:05:00+00:00"
-            store.finish_run(run, "finished", None, {})
+            with clock.run(store, "missing", 1, "03:00:00", "03:05:00") as run:
+                clock.at(1, "03:00:10")
+                store.upsert_products(
+                    [card(url(n), n, f"Maker {n}", f"Model {n}", f"CSA{n}") for n in range(3)], run
+                )
+                store.upsert_details(
+                    [
+                        {"url": url(0), "vid": 0x1000, "pid": 1, "firmware_version": "1.0"},
+                        {"url": url(1), "vid": 0x1001, "pid": 2, "device_type": "Dimmable Light"},
+                        {"url": url(2), "vid": 0x1002, "pid": 3},
+                    ],
+                    run,
+                )
 
-            now[0] = "2025-03-02T03:00:00+00:00"
-            run = store.start_run("missing", {})
-            now[0] = "2025-03-02T03:00:10+00:00"
-            store.upsert_products(
-                [
-                    card(EVE, 3, "Eve Systems", "Eve Energy", "CSA22F03MAT41234-24"),
-                    card(EVIL, 4, "@evil", '=HYPERLINK("http://x.example","x")\x07', "-1+1"),
-                ],
-                run,
-            )
-            now[0] = "2025-03-02T03:00:20+00:00"
-            store.upsert_details(
-                [
-                    {
-                        "url": EVE,
-                        "vid": 0x131B,
-                        "pid": 0x0050,
-                        "device_type": "On/Off Plug-in Unit",
-                        "certification_date": "2025-02-20",
-                        "primary_device_type_id": [266],
-                    },
-                    {"url": url(0), "firmware_version": "1.1"},
-                    {"url": url(1), "vid": 0x1011},
-                ],
-                run,
-            )
-            now[0] = "2025-03-02T03:06:00+00:00"
-            store.finish_run(run, "finished", None, {})
+            with clock.run(store, "missing", 2, "03:00:00", "03:06:00") as run:
+                clock.at(2, "03:00:10")
+                store.upsert_products(
+                    [
+                        card(EVE, 3, "Eve Systems", "Eve Energy", "CSA22F03MAT41234-24"),
+                        card(EVIL, 4, "@evil", '=HYPERLINK("http://x.example","x")\x07', "-1+1"),
+                    ],
+                    run,
+                )
+                clock.at(2, "03:00:20")
+                store.upsert_details(
+                    [
+                        {
+                            "url": EVE,
+                            "vid": 0x131B,
+                            "pid": 0x0050,
+                            "device_type": "On/Off Plug-in Unit",
+                            "certification_date": "2025-02-20",
+                            "primary_device_type_id": [266],
+                        },
+                        {"url": url(0), "firmware_version": "1.1"},
+                        {"url": url(1), "vid": 0x1011},
+                    ],
+                    run,
+                )
 
-            now[0] = "2025-03-03T03:00:00+00:00"
-            run = store.start_run("full", {})
-            now[0] = "2025-03-03T03:00:30+00:00"
-            store.upsert_products([card(url(0), 0, "Maker 0", "Model 0 Mini", "CSA0")], run)
-            now[0] = "2025-03-03T03:09:00+00:00"
-            store.mark_removed({url(0), url(1), EVE, EVIL}, run)
-            now[0] = "2025-03-03T03:10:00+00:00"
-            store.finish_run(run, "finished", None, {})
+            with clock.run(store, "full", 3, "03:00:00", "03:10:00") as run:
+                clock.at(3, "03:00:30")
+                store.upsert_products([card(url(0), 0, "Maker 0", "Model 0 Mini", "CSA0")], run)
+                clock.at(3, "03:09:00")
+                store.mark_removed({url(0), url(1), EVE, EVIL}, run)
 
-            now[0] = "2025-03-04T03:00:00+00:00"
-            run = store.start_run("missing", {})
-            now[0] = "2025-03-04T03:00:10+00:00"
-            store.upsert_products([card(url(9), 9, "Maker 9", "Model 9", "CSA9")], run)
+            with clock.run(store, "missing", 4, "03:00:00", None) as run:
+                clock.at(4, "03:00:10")
+                store.upsert_products([card(url(9), 9, "Maker 9", "Model 9", "CSA9")], run)
     finally:
         patch.undo()
     return path
@@ -134,11 +147,7 @@ def changes(db: Path, *args: str) -> Any:
 
 
 def as_json(db: Path, *args: str) -> dict[str, list[dict[str, Any]]]:
-    result = changes(db, *args, "--json")
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
-    assert list(report) == ["new", "removed", "changed", "releases", "revoked"]
-    return report
+    return changes_report(changes(db, *args, "--json"))
 
 
 # ---------------------------------------------------------------------------------------------

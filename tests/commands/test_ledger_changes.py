@@ -5,13 +5,12 @@ hand-made rows; the command run as a user runs it."""
 from __future__ import annotations
 
 import csv
-import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
-from crawl_helpers import scrapy
+from crawl_helpers import changes_report, scrapy
 from ledger_rows import ledger_run, listed, model_with, open_store, revoke, vendor, version
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -54,11 +53,7 @@ def changes(db: Path, *args: str) -> Any:
 
 
 def as_json(db: Path, *args: str) -> dict[str, list[dict[str, Any]]]:
-    result = changes(db, *args, "--json")
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
-    assert list(report) == ["new", "removed", "changed", "releases", "revoked"]
-    return report
+    return changes_report(changes(db, *args, "--json"))
 
 
 def test_json_by_time_and_by_run(db: Path) -> None:

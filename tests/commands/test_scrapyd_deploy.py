@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crawl_helpers import ROOT, free_port
+from crawl_helpers import ROOT, free_port, run_command
 from doc_examples import for_test_scrapyd, service_examples
 
 from certis_scraper.simsite import SimServer
@@ -116,15 +116,7 @@ def test_deploy_schedule_and_run_under_scrapyd(make_sim: Any, tmp_path: Path) ->
 
         wait_for(up, 20, "scrapyd to answer")
 
-        deploy = subprocess.run(
-            [str(BIN / "scrapyd-deploy"), "-v", "1"],
-            cwd=project_dir,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        deploy = run_command([str(BIN / "scrapyd-deploy"), "-v", "1"], project_dir, env, 120)
         assert deploy.returncode == 0, deploy.stdout + deploy.stderr
         assert '"status": "ok"' in deploy.stdout, deploy.stdout + deploy.stderr
         assert api(base, f"listspiders.json?project={PROJECT}")["spiders"] == ["dcl", "matter_list"]
@@ -207,13 +199,7 @@ def run_usage_examples(base: str, db: Path, sim: SimServer) -> None:
     before = len(api(base, f"listjobs.json?project={PROJECT}")["finished"])
     for example in service_examples("scrapyd"):
         script = for_test_scrapyd(example.text, base, db.parent, settings)
-        done = subprocess.run(
-            ["bash", "-eo", "pipefail", "-c", script],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = run_command(["bash", "-eo", "pipefail", "-c", script], timeout=60)
         assert done.returncode == 0, f"{example.title}: {done.stderr}"
         assert '"status": "ok"' in done.stdout.replace('"status":"ok"', '"status": "ok"')
 

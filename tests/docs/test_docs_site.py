@@ -7,7 +7,6 @@ site's own files. Its screenshot is kept in tests/artifacts/site.png (docs/site.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 import sys
@@ -15,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import Chromium, find_chromium
-from crawl_helpers import ROOT
+from browser import Chromium, chromium_for_tests
+from crawl_helpers import ROOT, run_command
 from PIL import Image
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -37,14 +36,11 @@ PAGES = (
 def sphinx(source: Path, out: Path) -> subprocess.CompletedProcess[str]:
     """The build CI runs: warnings are errors (-W), all of them reported (--keep-going), missing
     references too (-n)."""
-    return subprocess.run(
+    return run_command(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-n", "-q", "-b", "html",
          str(source), str(out)],
-        capture_output=True,
-        text=True,
         timeout=300,
-        check=False,
-    )
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -78,12 +74,7 @@ def test_a_broken_link_fails_the_build(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Chromium]:
-    path = find_chromium()
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("chromium is not installed (.ci/run installs it: apt-get install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    with Chromium(path, width=1280, height=900) as browser:
+    with chromium_for_tests(width=1280, height=900) as browser:
         yield browser
 
 

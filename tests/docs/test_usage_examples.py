@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crawl_helpers import FAST, ROOT, rows
+from crawl_helpers import FAST, ROOT, rows, run_command
 from doc_examples import Example, examples
 
 from certis_scraper.simsite import SimServer, SimSite
@@ -67,15 +67,7 @@ def cron_paths(text: str, scratch: Path) -> str:
 
 
 def run(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", "-eo", "pipefail", "-c", script],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    return run_command(["bash", "-eo", "pipefail", "-c", script], cwd, env, timeout=240)
 
 
 def problems_of(example: Example, scratch: Path, env: dict[str, str]) -> list[str]:

@@ -3,44 +3,29 @@ accuracy, and what a terminal shows (the bar, with log records above it)."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
-from crawl_helpers import assert_eta_holds, crawl, crawl_args, in_terminal, screen
+from crawl_helpers import (
+    PACED,
+    assert_eta_holds,
+    crawl_args,
+    crawl_with_events,
+    in_terminal,
+    read_events,
+    screen,
+)
 
 BAR = re.compile(r"^\s*\d+%\|[^|]*\| listing \d+/\d+, details \d+/\d+, [\d.]+ pages/s, ETA \S+$")
 RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[[\w.]+\] [A-Z]+: ")
 
 
-# Two requests at a time, 10 ms apart: a run of a few seconds that progress can be seen in.
-PACED = {
-    "DOWNLOAD_DELAY": "0.01",
-    "CONCURRENT_REQUESTS": "2",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
-}
-
-
-def events_of(path: Path) -> list[dict[str, Any]]:
-    events = [json.loads(line) for line in path.read_text().splitlines()]
-    path.unlink()  # the next run of a test starts a fresh file
-    return events
-
-
 def planned_and_done(
-    sim: Any, db: Path, tmp_path: Path, *args: str, **settings: Any
+    sim: Any, db: Path, *args: str, **settings: Any
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A crawl's first progress event (the plan) and its `finished` event."""
-    events_file = tmp_path / "events.jsonl"
-    result = crawl(
-        sim.listing_url,
-        db,
-        *args,
-        settings={"CERTIS_PROGRESS_FILE": str(events_file), **settings},
-    )
-    assert result.returncode == 0, result.log[-3000:]
-    events = events_of(events_file)
+    _, events = crawl_with_events(sim.listing_url, db, *args, settings=settings)
     # The plan is the progress event sent as the listing stage starts (a periodic one may come
     # before it, while the status check runs on a slow machine).
     start = next(
@@ -55,7 +40,7 @@ def planned_and_done(
 def test_the_plan_counts_detail_pages_not_found_yet(sim: Any, tmp_path: Path) -> None:
     db = tmp_path / "certis.db"
     # A first crawl: every product's details, before the listing pages that show them arrive.
-    plan, done = planned_and_done(sim, db, tmp_path)
+    plan, done = planned_and_done(sim, db)
     assert plan["pages_planned"] == 5 and plan["details_planned"] == 60
     assert plan["details_requested"] < 60  # what counting requests alone would have planned
     assert done["details_done"] == done["details_planned"] == 60
@@ -64,18 +49,18 @@ def test_the_plan_counts_detail_pages_not_found_yet(sim: Any, tmp_path: Path) ->
 
 def test_the_plan_of_later_runs_in_every_mode(sim: Any, tmp_path: Path) -> None:
     db = tmp_path / "certis.db"
-    plan, done = planned_and_done(sim, db, tmp_path, CERTIS_DETAILS="0")
+    plan, done = planned_and_done(sim, db, CERTIS_DETAILS="0")
     assert plan["details_planned"] == done["details_done"] == 0
     # 60 stored without details, 13 new on the site (pages 1-2, T=7 now shows one old card).
     sim.site.add_products(13)
-    plan, done = planned_and_done(sim, db, tmp_path)
+    plan, done = planned_and_done(sim, db)
     assert plan["details_planned"] == 73
     assert done["details_done"] == done["details_planned"] == 73
     # Nothing missing: the refresh only.
-    plan, done = planned_and_done(sim, db, tmp_path, "refresh=5")
+    plan, done = planned_and_done(sim, db, "refresh=5")
     assert plan["details_planned"] == done["details_done"] == 5
     # A full walk re-reads every product's details.
-    plan, done = planned_and_done(sim, db, tmp_path, "mode=full")
+    plan, done = planned_and_done(sim, db, "mode=full")
     assert (plan["pages_planned"], plan["details_planned"]) == (7, 73)
     assert done["details_done"] == 73
 
@@ -84,18 +69,8 @@ def test_eta_stays_close_to_the_real_remaining_time(make_sim: Any, tmp_path: Pat
     """The issue's measure: after the first 15% of a run, every progress event's ETA is within
     35% of the time the run really had left (under 1 s left, within 0.35 s)."""
     server = make_sim(products=360)  # 30 listing pages, 360 detail pages
-    events_file = tmp_path / "events.jsonl"
-    result = crawl(
-        server.listing_url,
-        tmp_path / "certis.db",
-        settings={
-            **PACED,
-            "CERTIS_PROGRESS_FILE": str(events_file),
-            "CERTIS_PROGRESS_INTERVAL": "0.2",
-        },
-    )
-    assert result.returncode == 0, result.log[-3000:]
-    events = events_of(events_file)
+    settings = {**PACED, "CERTIS_PROGRESS_INTERVAL": "0.2"}
+    _, events = crawl_with_events(server.listing_url, tmp_path / "certis.db", settings=settings)
     finished = events[-1]
     assert finished["event"] == "finished" and finished["details_done"] == 360
     assert_eta_holds(events)
@@ -104,16 +79,9 @@ def test_eta_stays_close_to_the_real_remaining_time(make_sim: Any, tmp_path: Pat
 def test_a_terminal_shows_the_bar_with_log_records_above_it(make_sim: Any, tmp_path: Path) -> None:
     server = make_sim(products=300)
     events_file = tmp_path / "events.jsonl"
-    args = crawl_args(
-        server.listing_url,
-        tmp_path / "certis.db",
-        settings={
-            **PACED,
-            "CERTIS_PROGRESS_FILE": str(events_file),
-            "CERTIS_PROGRESS_INTERVAL": "1",
-            "STATS_DUMP": "0",
-        },
-    )
+    progress = {"CERTIS_PROGRESS_FILE": str(events_file), "CERTIS_PROGRESS_INTERVAL": "1"}
+    settings = {**PACED, **progress, "STATS_DUMP": "0"}
+    args = crawl_args(server.listing_url, tmp_path / "certis.db", settings=settings)
     result = in_terminal(*args)
     assert result.returncode == 0, result.stdout[-3000:]
     lines = screen(result.stdout)
@@ -133,6 +101,6 @@ def test_a_terminal_shows_the_bar_with_log_records_above_it(make_sim: Any, tmp_p
     # Redrawn at least twice a second: twice as often as the 1-second progress events at least
     # (redraws after a log record, which follow its newline, not counted).
     redraws = len(re.findall(r"(?<!\n)\r\s*\d+%\|", result.stdout))
-    periodic = [e for e in events_of(events_file) if e["event"] == "progress"][1:-1]
+    periodic = [e for e in read_events(events_file) if e["event"] == "progress"][1:-1]
     assert len(periodic) >= 2, "the run was too short to compare"
     assert redraws >= 2 * len(periodic), (redraws, len(periodic))

@@ -11,15 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from crawl_helpers import (
+    LEDGER_PAGED,
     assert_ledger_matches_truth,
     crawl_ledger,
     crawl_subprocess,
     ledger_requests,
     rows,
 )
-
-# 20 entries a page: every list of the 60-product ledger takes 3 pages or more.
-PAGED = {"CERTIS_DCL_PAGE_SIZE": "20"}
 
 
 def list_pages(ledger: Any, size: int = 20) -> int:
@@ -34,7 +32,7 @@ def known_versions(db: Path) -> set[tuple[int, int, int]]:
 
 
 def first_run(sim: Any, db: Path, *args: str) -> Any:
-    result = crawl_ledger(sim.ledger_url, db, *args, settings=PAGED)
+    result = crawl_ledger(sim.ledger_url, db, *args, settings=LEDGER_PAGED)
     assert result.returncode == 0, result.log[-3000:]
     return result
 
@@ -199,7 +197,7 @@ def test_the_api_changed_ends_the_run_in_one_line(
 ) -> None:
     db = tmp_path / "certis.db"
     sim.site.set_faults({fault: ["/dcl/model/models*"]})
-    result = crawl_subprocess(sim.ledger_url, db, settings=PAGED, spider="dcl")
+    result = crawl_subprocess(sim.ledger_url, db, settings=LEDGER_PAGED, spider="dcl")
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if "the ledger refused" in line]
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
@@ -214,7 +212,7 @@ def test_another_ledger_is_refused(sim: Any, make_sim: Any, tmp_path: Path) -> N
     db = tmp_path / "certis.db"
     first_run(sim, db)
     other = make_sim(products=20, seed=2)
-    result = crawl_subprocess(other.ledger_url, db, settings=PAGED, spider="dcl")
+    result = crawl_subprocess(other.ledger_url, db, settings=LEDGER_PAGED, spider="dcl")
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if "mirrors the ledger" in line]
     assert len(lines) == 1, result.stderr[-3000:]

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from crawl_helpers import assert_eta_holds, crawl_ledger
-
-# Two requests at a time, 10 ms apart: a run of a few seconds that progress can be seen in.
-PACED = {
-    "DOWNLOAD_DELAY": "0.01",
-    "CONCURRENT_REQUESTS": "2",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
-    "CERTIS_DCL_PAGE_SIZE": "100",
-}
+from crawl_helpers import PACED, assert_eta_holds, crawl_ledger, crawl_with_events
 
 
 def test_the_plan_and_the_eta_of_a_first_run(make_sim: Any, tmp_path: Path) -> None:
@@ -22,18 +13,10 @@ def test_the_plan_and_the_eta_of_a_first_run(make_sim: Any, tmp_path: Path) -> N
     run really had left (under 1 s left, within 0.35 s)."""
     server = make_sim(products=360)
     truth = server.site.ledger.truth()  # built now: the simulator builds it on first use
-    events_file = tmp_path / "events.jsonl"
-    result = crawl_ledger(
-        server.ledger_url,
-        tmp_path / "certis.db",
-        settings={
-            **PACED,
-            "CERTIS_PROGRESS_FILE": str(events_file),
-            "CERTIS_PROGRESS_INTERVAL": "0.2",
-        },
+    settings = {**PACED, "CERTIS_DCL_PAGE_SIZE": "100", "CERTIS_PROGRESS_INTERVAL": "0.2"}
+    result, events = crawl_with_events(
+        server.ledger_url, tmp_path / "certis.db", settings=settings, run=crawl_ledger
     )
-    assert result.returncode == 0, result.log[-3000:]
-    events = [json.loads(line) for line in events_file.read_text().splitlines()]
     finished = events[-1]
     lists = sum(-(-len(truth[n]) // 100) for n in ("vendors", "models", "compliance"))
     assert finished["event"] == "finished"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from crawl_helpers import (
+    LEDGER_PAGED,
     assert_ledger_matches_truth,
     crawl_ledger,
     integrity,
@@ -17,8 +18,6 @@ from crawl_helpers import (
     rows,
     start_crawl,
 )
-
-PAGED = {"CERTIS_DCL_PAGE_SIZE": "20"}
 
 
 def test_a_fifth_of_the_answers_failing(sim: Any, tmp_path: Path) -> None:
@@ -33,7 +32,7 @@ def test_a_fifth_of_the_answers_failing(sim: Any, tmp_path: Path) -> None:
             "kinds": ["ledger"],
         }
     )
-    result = crawl_ledger(sim.ledger_url, db, settings=PAGED)
+    result = crawl_ledger(sim.ledger_url, db, settings=LEDGER_PAGED)
     assert result.returncode == 0, result.log[-3000:]
     faults = sim.site.stats()["by_fault"]
     assert sum(faults.values()) >= 0.12 * sim.site.stats()["by_kind"]["ledger"], faults
@@ -48,7 +47,7 @@ def test_answers_that_stay_bad_are_reported_and_read_next_time(sim: Any, tmp_pat
     model = f"/dcl/model/versions/{version['vid']}/{version['pid']}"
     path = f"{model}/{version['softwareVersion']}"
     sim.site.set_faults({"html_error": [path]})
-    quick = {**PAGED, "CERTIS_RETRY_ROUNDS": "1", "CERTIS_INCOMPLETE_RETRIES": "2"}
+    quick = {**LEDGER_PAGED, "CERTIS_RETRY_ROUNDS": "1", "CERTIS_INCOMPLETE_RETRIES": "2"}
     result = crawl_ledger(sim.ledger_url, db, settings=quick)
     assert result.returncode == 0
     assert result.stat("certis/result/failed") == [sim.ledger_url + path]
@@ -83,7 +82,7 @@ def test_killed_in_the_middle_of_the_version_lists(sim: Any, tmp_path: Path) -> 
     ledger = sim.site.ledger
     models = len(ledger.truth()["models"])
     sim.site.set_faults({"slow": ["/dcl/model/versions/*"], "slow_delay": 0.05})
-    settings = {**PAGED, "CONCURRENT_REQUESTS": "4", "CERTIS_BATCH_SIZE": "10"}
+    settings = {**LEDGER_PAGED, "CONCURRENT_REQUESTS": "4", "CERTIS_BATCH_SIZE": "10"}
     process = start_crawl(sim.ledger_url, db, settings=settings, spider="dcl")
     kill_when(process, lambda: ledger_requests(sim.site)["version_list"] >= 15)
     assert ledger_requests(sim.site)["version_list"] < models
@@ -97,7 +96,7 @@ def test_killed_in_the_middle_of_the_version_lists(sim: Any, tmp_path: Path) -> 
 
     sim.site.set_faults({})
     sim.site.clear_log()
-    result = crawl_ledger(sim.ledger_url, db, settings=PAGED)
+    result = crawl_ledger(sim.ledger_url, db, settings=LEDGER_PAGED)
     assert result.returncode == 0, result.log[-3000:]
     assert_ledger_matches_truth(db, ledger)
     asked = ledger_requests(sim.site)
@@ -112,7 +111,7 @@ def test_killed_in_the_middle_of_the_version_lists(sim: Any, tmp_path: Path) -> 
 def test_killed_at_any_moment_the_next_run_completes(sim: Any, tmp_path: Path) -> None:
     db = tmp_path / "certis.db"
     ledger = sim.site.ledger
-    settings = {**PAGED, "CERTIS_BATCH_SIZE": "10", "CONCURRENT_REQUESTS": "2"}
+    settings = {**LEDGER_PAGED, "CERTIS_BATCH_SIZE": "10", "CONCURRENT_REQUESTS": "2"}
     sim.site.set_faults({"slow": True, "slow_delay": 0.02, "kinds": ["ledger"]})
     for served in (5, 40, 40):  # during the lists, then among version lists and versions
         before = sim.site.stats()["by_kind"]["ledger"]
@@ -122,7 +121,7 @@ def test_killed_at_any_moment_the_next_run_completes(sim: Any, tmp_path: Path) -
         )
         assert integrity(db) == "ok"
     sim.site.set_faults({})
-    result = crawl_ledger(sim.ledger_url, db, settings=PAGED)
+    result = crawl_ledger(sim.ledger_url, db, settings=LEDGER_PAGED)
     assert result.returncode == 0, result.log[-3000:]
     assert_ledger_matches_truth(db, ledger)
     runs = rows(db, "SELECT finish_reason FROM crawl_runs WHERE spider = 'dcl'")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -124,11 +125,11 @@ class LedgerLikeSpider(Spider):
         yield {"url": response.url, "model": "x" * 2000, "certificate_id": response.url}
 
 
+@dataclass
 class RawStorePipeline:
     """Writes every item at once through the run's store, and lets any error through."""
 
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
+    crawler: Crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RawStorePipeline:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import http.server
 import io
-import os
 import threading
 from collections.abc import Iterator
 from datetime import date
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import Chromium, find_chromium
+from browser import Chromium, chromium_for_tests
 from PIL import Image
 
 from certis_scraper.report import write_report
@@ -89,12 +88,7 @@ class LocalServer:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Chromium]:
-    path = find_chromium()
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("chromium is not installed (.ci/run installs it: apt-get install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    with Chromium(path) as browser:
+    with chromium_for_tests() as browser:
         yield browser
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 import pytest
-from ledger_client import LedgerClient
+from sim_helpers import LedgerClient
 
 from certis_scraper.simsite import SimServer
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from ledger_client import LedgerClient
+from sim_helpers import LedgerClient
 
 from certis_scraper.simsite import SimServer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ledger_client import LedgerClient
+from sim_helpers import LedgerClient
 
 from certis_scraper.simsite import SimServer
 

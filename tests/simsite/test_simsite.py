@@ -6,15 +6,15 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import subprocess
-import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from parsel import Selector
+from sim_helpers import ENTRY_POINTS, SimClient, simsite_process
 
 from certis_scraper.items import DETAIL_FIELDS, ProductDetailItem
 from certis_scraper.pages import parse_detail, parse_listing
@@ -25,23 +25,16 @@ from certis_scraper.site import page_url
 MakeSim = Callable[..., SimServer]
 
 
-class Client:
-    """Keep-alive HTTP client for one server (redirects not followed)."""
-
-    def __init__(self, server: SimServer) -> None:
-        self.server = server
-        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+class Client(SimClient):
+    """A client of the simulated site: requests by URL, answers as text."""
 
     def request(
         self, url: str, method: str = "GET", body: Any = None
     ) -> tuple[int, dict[str, str], str]:
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        data = json.dumps(body).encode() if body is not None else None
-        self.conn.request(method, target, body=data)
-        response = self.conn.getresponse()
-        text = response.read().decode()
-        return response.status, dict(response.getheaders()), text
+        status, headers, data = self.raw(target, method, body)
+        return status, headers, data.decode()
 
     def get(self, url: str) -> tuple[int, dict[str, str], str]:
         return self.request(url)
@@ -674,35 +667,15 @@ def test_concurrent_clients_during_mutations(make_sim: MakeSim) -> None:
 # ------------------------------------------------------------------------------ entry points
 
 
-@pytest.mark.parametrize(
-    "command",
-    [[sys.executable, "-m", "certis_scraper.simsite"], [sys.executable, "-m", "scrapy", "simsite"]],
-)
+@pytest.mark.parametrize("command", ENTRY_POINTS)
 def test_standalone_entry_points(command: list[str]) -> None:
-    proc = subprocess.Popen(
-        [*command, "--port", "0", "--products", "50", "--seed", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = ""
-        deadline = time.monotonic() + 30
-        while "Listing URL:" not in line and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line and proc.poll() is not None:
-                pytest.fail(proc.stderr.read() if proc.stderr else "exited")
+    args = ("--port", "0", "--products", "50", "--seed", "2")
+    with simsite_process(command, *args, until="Listing URL:", timeout=30) as line:
         url = line.split("Listing URL:", 1)[1].strip()
         assert url.startswith("http://127.0.0.1:")
-        parts = urlsplit(url)
-        conn = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=5)
-        conn.request("GET", f"{parts.path}?{parts.query}")
-        response = conn.getresponse()
-        assert response.status == 200
-        assert len(cards(response.read().decode())) == 12
-        conn.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        with urllib.request.urlopen(url, timeout=5) as response:
+            assert response.status == 200
+            assert len(cards(response.read().decode())) == 12
 
 
 def test_fault_true_means_every_request_of_the_kinds(sim: SimServer) -> None:

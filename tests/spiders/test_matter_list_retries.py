@@ -15,6 +15,8 @@ import pytest
 from crawl_helpers import (
     assert_db_matches_truth,
     crawl,
+    crawl_again,
+    crawl_with_events,
     listing_pages_requested,
     rows,
     stored_products,
@@ -45,6 +47,21 @@ def when(condition: Callable[[], bool], action: Callable[[], None]) -> Iterator[
         thread.join(timeout=5)
 
 
+def last_run_stats(db: Path) -> dict[str, Any]:
+    """The stats the last run stored with its record in crawl_runs."""
+    return dict(json.loads(rows(db, "SELECT stats FROM crawl_runs")[-1]["stats"]))
+
+
+def assert_failed_page_fetched_next_run(sim: Any, db: Path, page: int) -> None:
+    """The run just ended recorded `page` as failed; once the site recovers, the next run asks
+    for it again and completes the copy."""
+    assert last_run_stats(db)["pages_failed"] == [page]
+    sim.site.set_faults({})
+    assert crawl_again(sim, db).returncode == 0
+    assert page in listing_pages_requested(sim.site)
+    assert_db_matches_truth(db, sim.site, details=False)
+
+
 def test_page_short_of_cards_is_asked_again_and_merged(sim: Any, tmp_path: Path) -> None:
     sim.site.set_faults({"short_listing": [3], "short_listing_times": 2})
     db = tmp_path / "certis.db"
@@ -70,13 +87,7 @@ def test_page_that_stays_short_keeps_its_cards_and_is_found_missing_next_run(
     assert len(kept) == len(shown) // 2  # the cards it did show are kept, without a position
     assert all(stored[u]["page_id"] is None for u in kept)
     assert len(stored) == 60 - len(shown) + len(kept)
-    run = rows(db, "SELECT stats FROM crawl_runs")[-1]
-    assert json.loads(run["stats"])["pages_failed"] == [3]
-    sim.site.set_faults({})
-    sim.site.clear_log()
-    assert crawl(sim.listing_url, db).returncode == 0
-    assert 3 in listing_pages_requested(sim.site)
-    assert_db_matches_truth(db, sim.site, details=False)
+    assert_failed_page_fetched_next_run(sim, db, 3)
 
 
 def test_retry_after_is_honoured(sim: Any, tmp_path: Path) -> None:
@@ -104,7 +115,7 @@ def test_pages_still_failing_are_retried_in_rounds_when_idle(sim: Any, tmp_path:
     assert result.returncode == 0, result.log[-3000:]
     assert result.stat("certis/retry_rounds") == 1
     assert_db_matches_truth(db, sim.site, details=False)
-    stats = json.loads(rows(db, "SELECT stats FROM crawl_runs")[-1]["stats"])
+    stats = last_run_stats(db)
     assert stats["pages_failed"] == []
     assert stats["certis/pages_retried"] >= 1
 
@@ -119,13 +130,7 @@ def test_pages_failing_every_round_are_recorded_and_fetched_next_run(
     assert result.stat("certis/retry_rounds") == 2
     assert result.stat("certis/result/pages_failed") == [4]
     assert listing_pages_requested(sim.site).count(4) == 2 * 3  # 2 attempts x (1 + 2 rounds)
-    run = rows(db, "SELECT finish_reason, stats FROM crawl_runs")[-1]
-    assert json.loads(run["stats"])["pages_failed"] == [4]
-    sim.site.set_faults({})
-    sim.site.clear_log()
-    assert crawl(sim.listing_url, db).returncode == 0
-    assert 4 in listing_pages_requested(sim.site)
-    assert_db_matches_truth(db, sim.site, details=False)
+    assert_failed_page_fetched_next_run(sim, db, 4)
 
 
 def test_products_certified_mid_crawl_shift_nothing(make_sim: Any, tmp_path: Path) -> None:
@@ -151,18 +156,12 @@ def test_products_certified_mid_crawl_shift_nothing(make_sim: Any, tmp_path: Pat
 
 
 def test_progress_log_lines_and_event_file(sim: Any, tmp_path: Path) -> None:
-    events_file = tmp_path / "events.jsonl"
-    db = tmp_path / "certis.db"
     sim.site.set_faults({"slow": True, "slow_delay": 0.02})
-    result = crawl(
-        sim.listing_url,
-        db,
-        settings={"CERTIS_PROGRESS_FILE": str(events_file), "CERTIS_PROGRESS_INTERVAL": "0.2"},
+    result, events = crawl_with_events(
+        sim.listing_url, tmp_path / "certis.db", settings={"CERTIS_PROGRESS_INTERVAL": "0.2"}
     )
-    assert result.returncode == 0, result.log[-3000:]
     assert "Progress: listing " in result.log
     assert "\r[" not in result.log  # no progress bar when stderr is not a terminal
-    events = [json.loads(line) for line in events_file.read_text().splitlines()]
     names = {e["event"] for e in events}
     assert {
         "stage_started",
@@ -196,7 +195,7 @@ def test_a_page_gone_beyond_the_end_is_failed_then_full_mode_reconciles(
         result = crawl(server.listing_url, db, settings={"RETRY_TIMES": "2", "CERTIS_DETAILS": "0"})
     assert result.returncode == 0, result.log[-3000:]
     assert "Traceback" not in result.log
-    stats = json.loads(rows(db, "SELECT stats FROM crawl_runs")[-1]["stats"])
+    stats = last_run_stats(db)
     assert stats["pages_failed"] == [5]
     result = crawl(server.listing_url, db, "mode=full", settings={"CERTIS_DETAILS": "0"})
     assert result.returncode == 0, result.log[-3000:]

@@ -13,6 +13,9 @@ import pytest
 from crawl_helpers import (
     assert_db_matches_truth,
     crawl,
+    crawl_again,
+    crawl_with_events,
+    first_crawl,
     html_answer,
     listing_pages_requested,
     requested_paths,
@@ -55,19 +58,16 @@ def test_page_t_short_once_on_an_incremental_run_shifts_nothing(
     make_sim: Any, tmp_path: Path
 ) -> None:
     server = make_sim(products=250, seed=2)
-    db = tmp_path / "certis.db"
-    assert crawl(server.listing_url, db, settings=NO_DETAILS).returncode == 0
+    db = first_crawl(server, tmp_path, NO_DETAILS)
     server.site.add_products(5)
     last = short_last_page_once(server.site, cards=8)
-    server.site.clear_log()
-    result = crawl(server.listing_url, db, settings=NO_DETAILS)
+    result = crawl_again(server, db, settings=NO_DETAILS)
     assert result.returncode == 0, result.log[-3000:]
     assert_db_matches_truth(db, server.site, details=False)
     # Stored positions disagreed with the short page's L: page T was read once more.
     assert result.stat("certis/status/last_page_contradicted") == 1
     assert listing_pages_requested(server.site).count(last) == 2
-    server.site.clear_log()
-    again = crawl(server.listing_url, db, settings=NO_DETAILS)
+    again = crawl_again(server, db, settings=NO_DETAILS)
     assert again.returncode == 0
     assert listing_pages_requested(server.site) == [1, last]  # nothing left to fix
     assert_db_matches_truth(db, server.site, details=False)
@@ -77,11 +77,9 @@ def test_an_incremental_run_with_nothing_new_still_makes_two_status_requests(
     make_sim: Any, tmp_path: Path
 ) -> None:
     server = make_sim(products=250, seed=2)
-    db = tmp_path / "certis.db"
-    assert crawl(server.listing_url, db, settings=NO_DETAILS).returncode == 0
+    db = first_crawl(server, tmp_path, NO_DETAILS)
     server.site.add_products(3)  # on page 1: its stored cards confirm L
-    server.site.clear_log()
-    result = crawl(server.listing_url, db, settings=NO_DETAILS)
+    result = crawl_again(server, db, settings=NO_DETAILS)
     assert result.returncode == 0
     assert listing_pages_requested(server.site) == [1, server.site.status().total_pages]
     assert result.stat("certis/status/last_page_contradicted") == 0
@@ -114,12 +112,10 @@ def test_an_off_site_card_on_page_t_keeps_every_rank(make_sim: Any, tmp_path: Pa
 def test_a_withdrawn_product_is_asked_for_once_at_most(make_sim: Any, tmp_path: Path) -> None:
     server = make_sim(products=250, seed=3)
     site = server.site
-    db = tmp_path / "certis.db"
-    assert crawl(server.listing_url, db).returncode == 0
+    db = first_crawl(server, tmp_path)
     gone = site.truth()[100]["url"]
     site.remove_product(gone)
-    site.clear_log()
-    result = crawl(server.listing_url, db, "mode=full")
+    result = crawl_again(server, db, "mode=full")
     assert result.returncode == 0, result.log[-3000:]
     path = "/" + gone.split("//", 1)[1].split("/", 1)[1]
     # A full walk plans details from the cards it sees: the withdrawn product's page is never
@@ -136,12 +132,10 @@ def test_a_withdrawn_product_without_details_gets_one_404_and_no_retry_round(
 ) -> None:
     server = make_sim(products=120, seed=3)
     site = server.site
-    db = tmp_path / "certis.db"
-    assert crawl(server.listing_url, db, settings=NO_DETAILS).returncode == 0
+    db = first_crawl(server, tmp_path, NO_DETAILS)
     gone = site.truth()[50]["url"]
     site.remove_product(gone)
-    site.clear_log()
-    result = crawl(server.listing_url, db)  # missing mode: every stored product lacks details
+    result = crawl_again(server, db)  # missing mode: every stored product lacks details
     assert result.returncode == 0, result.log[-3000:]
     path = "/" + gone.split("//", 1)[1].split("/", 1)[1]
     assert site.stats()["by_url"][path] == 1
@@ -156,8 +150,7 @@ def test_rolling_refresh_rereads_the_stalest_details_and_logs_changes(
 ) -> None:
     server = make_sim(products=120, seed=6)
     site = server.site
-    db = tmp_path / "certis.db"
-    assert crawl(server.listing_url, db).returncode == 0
+    db = first_crawl(server, tmp_path)
     stalest = [t["url"] for t in site.truth()[:3]]
     conn = sqlite3.connect(db)
     with conn:
@@ -167,8 +160,7 @@ def test_rolling_refresh_rereads_the_stalest_details_and_logs_changes(
         )
     conn.close()
     site.update_product(stalest[0])  # a firmware update the refresh should notice
-    site.clear_log()
-    result = crawl(server.listing_url, db, "refresh=3")
+    result = crawl_again(server, db, "refresh=3")
     assert result.returncode == 0, result.log[-3000:]
     assert requests_of(site, "detail") == 3
     requested = {p for p in site.stats()["by_url"] if p.startswith("/csa_product/")}
@@ -180,13 +172,10 @@ def test_rolling_refresh_rereads_the_stalest_details_and_logs_changes(
 
 def test_refresh_setting_and_argument(make_sim: Any, tmp_path: Path) -> None:
     server = make_sim(products=60, seed=6)
-    db = tmp_path / "certis.db"
-    assert crawl(server.listing_url, db).returncode == 0
-    server.site.clear_log()
-    assert crawl(server.listing_url, db, settings={"CERTIS_REFRESH": "7"}).returncode == 0
+    db = first_crawl(server, tmp_path)
+    assert crawl_again(server, db, settings={"CERTIS_REFRESH": "7"}).returncode == 0
     assert requests_of(server.site, "detail") == 7
-    server.site.clear_log()
-    result = crawl(server.listing_url, db, "refresh=0", settings={"CERTIS_REFRESH": "7"})
+    result = crawl_again(server, db, "refresh=0", settings={"CERTIS_REFRESH": "7"})
     assert result.returncode == 0
     assert requests_of(server.site, "detail") == 0  # the argument wins for one run
 
@@ -196,8 +185,7 @@ def test_reconcile_walks_every_page_and_fetches_only_missing_details(
 ) -> None:
     server = make_sim(products=120, seed=7)  # 10 pages
     site = server.site
-    db = tmp_path / "certis.db"
-    assert crawl(server.listing_url, db).returncode == 0
+    db = first_crawl(server, tmp_path)
     withdrawn = site.truth()[40]["url"]
     site.remove_product(withdrawn)
     site.add_products(2)
@@ -206,8 +194,7 @@ def test_reconcile_walks_every_page_and_fetches_only_missing_details(
     with conn:
         conn.execute("DELETE FROM product_details WHERE url = ?", (lost,))
     conn.close()
-    site.clear_log()
-    result = crawl(server.listing_url, db, "mode=reconcile")
+    result = crawl_again(server, db, "mode=reconcile")
     assert result.returncode == 0, result.log[-3000:]
     pages = set(listing_pages_requested(site))
     assert pages == set(range(1, site.status().total_pages + 1))
@@ -217,8 +204,7 @@ def test_reconcile_walks_every_page_and_fetches_only_missing_details(
 
 
 def test_a_full_walk_missing_too_many_products_marks_none_removed(sim: Any, tmp_path: Path) -> None:
-    db = tmp_path / "certis.db"
-    assert crawl(sim.listing_url, db, settings=NO_DETAILS).returncode == 0
+    db = first_crawl(sim, tmp_path, NO_DETAILS)
     for row in sim.site.truth()[:30]:
         sim.site.remove_product(row["url"])
     result = crawl(sim.listing_url, db, "mode=full", settings=NO_DETAILS)
@@ -229,26 +215,11 @@ def test_a_full_walk_missing_too_many_products_marks_none_removed(sim: Any, tmp_
 
 
 def test_page_failed_is_final_only_when_nothing_retries_it(sim: Any, tmp_path: Path) -> None:
-    import json
-
-    events_file = tmp_path / "events.jsonl"
     sim.site.set_faults({"error": [3]})
     db = tmp_path / "certis.db"
-    result = crawl(
-        sim.listing_url,
-        db,
-        settings={
-            "RETRY_TIMES": "0",
-            "CERTIS_RETRY_ROUNDS": "2",
-            "CERTIS_PROGRESS_FILE": str(events_file),
-        },
-    )
-    assert result.returncode == 0
-    failed = [
-        e
-        for e in map(json.loads, events_file.read_text().splitlines())
-        if e["event"] == "page_failed"
-    ]
+    settings = {"RETRY_TIMES": "0", "CERTIS_RETRY_ROUNDS": "2"}
+    result, events = crawl_with_events(sim.listing_url, db, settings=settings)
+    failed = [e for e in events if e["event"] == "page_failed"]
     # Three attempts (the first and two rounds): only the last is final.
     assert [(e["page"], e["attempt"], e["final"]) for e in failed] == [
         (3, 0, False),

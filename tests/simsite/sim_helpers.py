@@ -1,16 +1,54 @@
-"""A keep-alive JSON client of the simulated ledger, for the simulator's own tests."""
+"""Helpers of the simulator's own tests: keep-alive HTTP clients of a running server, and the
+simulator started from its command line, as a user starts it."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
+import pytest
+
 from certis_scraper.simsite import SimServer
 
+# The simulator's two command lines: its module, and the `scrapy simsite` command.
+ENTRY_POINTS = [
+    [sys.executable, "-m", "certis_scraper.simsite"],
+    [sys.executable, "-m", "scrapy", "simsite"],
+]
 
-class LedgerClient:
+
+@contextmanager
+def simsite_process(command: list[str], *args: str, until: str, timeout: float) -> Iterator[str]:
+    """The simulator started by `command` with `args`, stopped when the block ends; yields the
+    first line of its output that holds `until`."""
+    proc = subprocess.Popen(
+        [*command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        line = ""
+        deadline = time.monotonic() + timeout
+        while until not in line and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                pytest.fail(proc.stderr.read() if proc.stderr else "exited")
+        assert until in line, f"no {until!r} in {timeout} s"
+        yield line
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+class SimClient:
+    """Keep-alive HTTP client for one simulator server (redirects not followed)."""
+
     def __init__(self, server: SimServer) -> None:
         self.server = server
         self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
@@ -22,6 +60,10 @@ class LedgerClient:
         self.conn.request(method, target, body=data)
         response = self.conn.getresponse()
         return response.status, dict(response.getheaders()), response.read()
+
+
+class LedgerClient(SimClient):
+    """A JSON client of the simulated ledger."""
 
     def get(self, target: str) -> tuple[int, Any]:
         status, _, body = self.raw(target)
