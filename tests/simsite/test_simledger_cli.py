@@ -18,8 +18,8 @@ def test_entry_points_print_the_ledger_url(command: list[str]) -> None:
     with simsite_process(command, *args, until="Ledger URL:", timeout=60) as line:
         assert "60 vendors, 40 models, 50 versions" in line
         url = line.split("Ledger URL:", 1)[1].split()[0]
-        query = "/dcl/model/models?pagination.count_total=true&pagination.limit=5"
-        with urllib.request.urlopen(url.rstrip("/") + query, timeout=5) as response:
+        models = "/dcl/model/models?pagination.count_total=true&pagination.limit=5"
+        with urllib.request.urlopen(url.rstrip("/") + models, timeout=5) as response:
             assert response.status == 200
             assert json.loads(response.read())["pagination"]["total"] == "40"
 
