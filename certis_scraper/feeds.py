@@ -1,4 +1,5 @@
-"""Feeds of a crawl (`-O products.csv|json|jsonl`): one record per product.
+"""Feeds of a crawl (`-O products.csv|json|jsonl`): one record per product, or, for the
+ledger (`scrapy crawl dcl -O ledger.jsonl`), one record per ledger entry.
 
 A run yields a product's listing card and its detail page as two items (they are stored in two
 tables, and arrive at different times). A feed is read by people and spreadsheets, so these
@@ -8,6 +9,10 @@ whose details were already stored, details re-read by `refresh`).
 
 Every record has the same columns (`FEED_FIELDS`, missing values empty), so a CSV header never
 drops a field. A feed of one kind only: `item_classes` with `fields` (see the README).
+
+A ledger record says which record it is (`record`: vendor, model, version, compliance) and has
+the typed columns of every kind (`LEDGER_FEED_FIELDS`, those of other kinds empty), as stored in
+the `dcl_*` tables; the ledger's "not found" answers are no data and are left out.
 """
 
 from __future__ import annotations
@@ -19,11 +24,23 @@ from scrapy.exporters import JsonItemExporter, JsonLinesItemExporter
 
 from certis_scraper.export import SafeCsvItemExporter
 from certis_scraper.items import DETAIL_FIELDS, PRODUCT_FIELDS, ProductItem
+from certis_scraper.ledger.records import RECORD_TYPES, LedgerRecord
 from certis_scraper.store import merge_values
 
 # The card's fields, then the detail page's that the card does not have.
 FEED_FIELDS: tuple[str, ...] = PRODUCT_FIELDS + tuple(
     f for f in DETAIL_FIELDS if f not in PRODUCT_FIELDS
+)
+
+# The record's kind, its key (vid, pid, software_version, certification_type), then the rest.
+LEDGER_FEED_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [
+            "record",
+            *(name for record_type in RECORD_TYPES for name in record_type.key_fields),
+            *(name for record_type in RECORD_TYPES for name in record_type.columns()),
+        ]
+    )
 )
 
 
@@ -77,3 +94,30 @@ class ProductJsonExporter(ProductRecords, JsonItemExporter):
 
 class ProductJsonLinesExporter(ProductRecords, JsonLinesItemExporter):
     """JSON lines: one product record per line."""
+
+
+class LedgerRecords:
+    """Exporter mixin: one record per ledger entry, named by its kind."""
+
+    def __init__(self, file: Any, **kwargs: Any) -> None:
+        # Scrapy passes the feed's `fields` option, None unless the user chose the fields.
+        if kwargs.get("fields_to_export") is None:
+            kwargs["fields_to_export"] = list(LEDGER_FEED_FIELDS)
+        super().__init__(file, **kwargs)  # type: ignore[call-arg]
+
+    def export_item(self, item: Any) -> Any:
+        if not isinstance(item, LedgerRecord):
+            return None
+        return super().export_item({"record": item.record, **item.model_dump()})  # type: ignore[misc]
+
+
+class LedgerCsvExporter(LedgerRecords, SafeCsvItemExporter):
+    """CSV: one row per ledger record, ids in hex, formulas neutralised."""
+
+
+class LedgerJsonExporter(LedgerRecords, JsonItemExporter):
+    """JSON: one array of ledger records."""
+
+
+class LedgerJsonLinesExporter(LedgerRecords, JsonLinesItemExporter):
+    """JSON lines: one ledger record per line."""

@@ -59,7 +59,13 @@ class DclSpider(ProjectSpider[DclArgs]):
     name = "dcl"
     args_model = DclArgs
     custom_settings = {
-        "ITEM_PIPELINES": {"certis_scraper.pipelines.ledger.LedgerStorePipeline": 300}
+        "ITEM_PIPELINES": {"certis_scraper.pipelines.ledger.LedgerStorePipeline": 300},
+        "FEED_EXPORTERS": {
+            "csv": "certis_scraper.feeds.LedgerCsvExporter",
+            "json": "certis_scraper.feeds.LedgerJsonExporter",
+            "jsonlines": "certis_scraper.feeds.LedgerJsonLinesExporter",
+            "jsonl": "certis_scraper.feeds.LedgerJsonLinesExporter",
+        },
     }
     base: str  # the ledger's base URL
     requests: LedgerRequests
