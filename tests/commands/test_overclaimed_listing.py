@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from crawl_helpers import ROOT, html_answer, requested_paths, site_html
+from crawl_helpers import html_answer, requested_paths, scrapy, site_html
 
 from certis_scraper.listing_probe import probe_listing_size
 from certis_scraper.positions import ListingSize
@@ -63,12 +60,8 @@ def test_commands_warn_once_and_go_on(
 ) -> None:
     db = tmp_path / "certis.db"
     Store.open(db).close()
-    env = {**os.environ, "CERTIS_DB": str(db), "CERTIS_LISTING_URL": overclaiming.listing_url}
-    env.pop("SCRAPY_SETTINGS_MODULE", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "scrapy", command, "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    env = {"CERTIS_DB": str(db), "CERTIS_LISTING_URL": overclaiming.listing_url}
+    done = scrapy(command, "--json", env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [f"warning: {WARNING}"]
     shown = json.loads(done.stdout)
