@@ -9,7 +9,7 @@ from typing import Any
 
 from lxml import etree
 
-from .html import X_HREFS, class_test, etext, parse_html, texts, with_class
+from .html import class_test, etext, hrefs, parse_html, texts, with_class
 from .labels import CATEGORY_HEADING, field_for_label, squash
 from .normalise import (
     COLONS,
@@ -34,27 +34,21 @@ class _Pair:
     @property
     def hrefs(self) -> list[str]:
         """The value's links; read only for the one field that is a link (compliance)."""
-        return list(X_HREFS(self.links_in))
+        return hrefs(self.links_in)
 
 
-_X_DETAILS = etree.XPath(f"//*[{class_test('entry-product-details')}]")
+_X_DETAILS = with_class("entry-product-details")
 _X_ITEMS = with_class("item", "li")
 _X_SCOPES = etree.XPath(
     "//*[self::main or self::article or contains(concat(' ', normalize-space(@class), ' '),"
     " ' entry-content ')][not(ancestor::nav or ancestor::header or ancestor::footer)]"
 )
 _X_LIS = etree.XPath(".//li[not(ancestor::nav)]")
-_X_SUBLIST = etree.XPath("./ul|./ol")
-_X_FIRST_LABEL = etree.XPath(
-    "./*[1][self::strong or self::b or self::label or self::span or self::em]"
-)
-_X_BEFORE_FIRST = etree.XPath("./*[1]/preceding-sibling::text()", smart_strings=False)
+# Tags of an element that starts a plain `li` as its label.
+_LABEL_TAGS = frozenset({"strong", "b", "label", "span", "em"})
 _X_TABLE_ROWS = etree.XPath(
     f"//table[{class_test('product-certificates-table')}]//tr[not(ancestor::thead)]"
 )
-_X_CELLS = etree.XPath("./td|./th")
-_X_DTS = etree.XPath(".//dt")
-_X_DD = etree.XPath("./following-sibling::dd[1]")
 _HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6", "strong")
 _X_NEXT_LIST_ITEMS = etree.XPath("./following-sibling::*[1][self::ul or self::ol]/li")
 _X_LATER_LIST_ITEMS = etree.XPath("./following::*[self::ul or self::ol][1]/li")
@@ -93,16 +87,32 @@ def _pair_from_nodes(label_node: Any, value_node: Any) -> _Pair | None:
     )
 
 
+def _leading_label(li: Any) -> Any | None:
+    """The first child element of `li` when it is a label tag with no text before it (what
+    `./*[1][self::strong or ...]` selects, with `./*[1]/preceding-sibling::text()` blank)."""
+    before = [li.text or ""]
+    for child in li:
+        if isinstance(child.tag, str):  # an element; comments and the like are skipped
+            if child.tag in _LABEL_TAGS and not "".join(before).strip():
+                return child
+            return None
+        before.append(child.tail or "")
+    return None
+
+
+def _has_sublist(li: Any) -> bool:
+    return any(child.tag == "ul" or child.tag == "ol" for child in li)
+
+
 def _pair_from_plain_li(li: Any) -> _Pair | None:
     text = etext(li)
     if text is None:
         return None
     label: str | None = None
     value: str | None = None
-    first = _X_FIRST_LABEL(li)
-    preceding_text = "".join(_X_BEFORE_FIRST(li)).strip()
-    if first and not preceding_text:
-        label = etext(first[0])
+    first = _leading_label(li)
+    if first is not None:
+        label = etext(first)
         if label is not None and text.startswith(label):
             rest = text[len(label) :].strip()
             value = clean(rest[1:] if rest[:1] in (":", "\uff1a") else rest)
@@ -152,7 +162,7 @@ def _plain_li_pairs(root: Any, details: list[Any], skip: set[Any]) -> Iterator[_
                 continue
             seen.add(li)
             labelled = None not in _label_and_value(li)
-            if labelled or _X_SUBLIST(li):
+            if labelled or _has_sublist(li):
                 continue
             pair = _pair_from_plain_li(li)
             if pair:
@@ -162,16 +172,16 @@ def _plain_li_pairs(root: Any, details: list[Any], skip: set[Any]) -> Iterator[_
 def _table_pairs(root: Any, details: list[Any]) -> Iterator[_Pair]:
     """Shape 3: table rows `td|th (label) + td (value)`, and definition lists."""
     for row in _X_TABLE_ROWS(root):
-        cells = _X_CELLS(row)
+        cells = [cell for cell in row if cell.tag == "td" or cell.tag == "th"]
         if len(cells) >= 2:
             pair = _pair_from_nodes(cells[0], cells[1])
             if pair:
                 yield pair
     for block in details:
-        for dt in _X_DTS(block):
-            dd = _X_DD(dt)
-            if dd:
-                pair = _pair_from_nodes(dt, dd[0])
+        for dt in block.iterdescendants("dt"):
+            dd = next(dt.itersiblings("dd"), None)  # the first `dd` after it
+            if dd is not None:
+                pair = _pair_from_nodes(dt, dd)
                 if pair:
                     yield pair
 

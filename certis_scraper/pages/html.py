@@ -1,9 +1,14 @@
 """lxml plumbing shared by the page parsers: one parse per page into plain lxml elements,
-compiled XPath, and the text under elements."""
+compiled XPath, walks that find elements by class, and the text under elements.
+
+A call of a compiled XPath costs lxml a context set up before any matching, and a predicate
+costs libxml2 far more per element than reading the element's attribute in Python: the lookups
+run for every page (a few per list item) are walks of lxml elements, not XPath."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -15,6 +20,11 @@ from .normalise import clean
 # they are single bytes that no other character's encoding contains.
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _DOCUMENT_END = re.compile(r"</html\s*>", re.IGNORECASE)
+# XPath's whitespace (normalize-space): space, tab, CR and LF only.
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
+
+# Elements found from a context element, in document order.
+Finder = Callable[[Any], list[Any]]
 
 
 def _page_bytes(text: str) -> bytes:
@@ -67,13 +77,27 @@ def class_test(name: str) -> str:
     )
 
 
-def with_class(name: str, tag: str = "*") -> etree.XPath:
-    """Compiled XPath: the context element and its descendants `tag` with class `name`."""
-    return etree.XPath(f"descendant-or-self::{tag}[{class_test(name)}]")
+def has_class(element: Any, name: str) -> bool:
+    """`name` is one of the element's classes, as `class_test` decides it."""
+    classes = element.get("class")
+    # The substring test first: it is cheap and rules out nearly every element.
+    return classes is not None and name in classes and name in _XML_SPACE.split(classes)
 
 
-# The hrefs of the links under an element.
-X_HREFS = etree.XPath("descendant-or-self::a/@href", smart_strings=False)
+def with_class(name: str, tag: str = "*") -> Finder:
+    """The context element and its descendants `tag` with class `name` (the elements
+    `descendant-or-self::tag[class_test(name)]` selects)."""
+    match = etree.Element if tag == "*" else tag  # lxml's test for "any element, no comment"
+
+    def find(node: Any) -> list[Any]:
+        return [element for element in node.iter(match) if has_class(element, name)]
+
+    return find
+
+
+def hrefs(node: Any) -> list[str]:
+    """The hrefs of the links in `node` and under it, in document order."""
+    return [href for link in node.iter("a") if (href := link.get("href")) is not None]
 
 
 def etext(node: Any) -> str | None:

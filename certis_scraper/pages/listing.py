@@ -13,10 +13,10 @@ from lxml import etree
 from certis_scraper.site import is_product_path, page_number_from_url
 
 from .html import (
-    X_HREFS,
     class_test,
     css,
     etext,
+    hrefs,
     is_complete_document,
     parse_html,
     texts,
@@ -123,8 +123,8 @@ def _cards(feeds: list[Any], url: str) -> tuple[list[Card], int]:
     offsite = 0
     articles = [article for feed in feeds for article in _X_PRODUCT_CARDS(feed)]
     for index, article in enumerate(articles):
-        hrefs = X_HREFS(article)
-        preferred = [h for h in hrefs if is_product_path(h)] or hrefs
+        links = hrefs(article)
+        preferred = [h for h in links if is_product_path(h)] or links
         card_url = _product_url(preferred[0] if preferred else None, url)
         if card_url is None:
             offsite += 1
