@@ -54,12 +54,25 @@ def product_record(card: dict[str, Any], detail: dict[str, Any]) -> dict[str, An
     return record
 
 
-class ProductRecords:
-    """Exporter mixin: pair cards and details by URL, export one record per product."""
+class FeedColumns:
+    """Exporter mixin: a feed's columns are `columns`, unless the user chose its fields (Scrapy
+    passes the feed's `fields` option, None when none were chosen)."""
+
+    columns: tuple[str, ...] = ()
 
     def __init__(self, file: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("fields_to_export", list(FEED_FIELDS))
+        if kwargs.get("fields_to_export") is None:
+            kwargs["fields_to_export"] = list(self.columns)
         super().__init__(file, **kwargs)  # type: ignore[call-arg]
+
+
+class ProductRecords(FeedColumns):
+    """Exporter mixin: pair cards and details by URL, export one record per product."""
+
+    columns = FEED_FIELDS
+
+    def __init__(self, file: Any, **kwargs: Any) -> None:
+        super().__init__(file, **kwargs)
         # url -> (card, detail): products with one part in so far ({}: not in yet).
         self.pending: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self.exported: set[str] = set()  # one record per product, even if a page came twice
@@ -96,14 +109,10 @@ class ProductJsonLinesExporter(ProductRecords, JsonLinesItemExporter):
     """JSON lines: one product record per line."""
 
 
-class LedgerRecords:
+class LedgerRecords(FeedColumns):
     """Exporter mixin: one record per ledger entry, named by its kind."""
 
-    def __init__(self, file: Any, **kwargs: Any) -> None:
-        # Scrapy passes the feed's `fields` option, None unless the user chose the fields.
-        if kwargs.get("fields_to_export") is None:
-            kwargs["fields_to_export"] = list(LEDGER_FEED_FIELDS)
-        super().__init__(file, **kwargs)  # type: ignore[call-arg]
+    columns = LEDGER_FEED_FIELDS
 
     def export_item(self, item: Any) -> Any:
         if not isinstance(item, LedgerRecord):
